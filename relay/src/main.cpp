@@ -1,1 +1,72 @@
-int main() { return 0; }
+// tether-relay: `init` creates a data directory, `serve` runs the relay over it.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "tether/relay/data_dir.hpp"
+#include "tether/relay/relay_config.hpp"
+#include "tether/relay/relay_server.hpp"
+
+namespace {
+
+std::string read_secret_file(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw tether::relay::ConfigError("cannot read password file " + file);
+  std::string line;
+  std::getline(in, line);
+  if (line.empty()) throw tether::relay::ConfigError("password file " + file + " is empty");
+  return line;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tether-relay: the Tether relay (agents, technicians, tickets)"};
+  app.set_version_flag("--version", std::string(TETHER_VERSION));
+  app.require_subcommand(1);
+
+  tether::relay::InitOptions init;
+  std::string password_file;
+  auto* init_cmd = app.add_subcommand("init", "Create a data directory: config, database, CA, admin");
+  init_cmd->add_option("--data", init.data_dir, "Data directory to create")->required();
+  init_cmd->add_option("--hostname", init.hostname, "Name clients use, added to the certificate");
+  init_cmd->add_option("--admin-user", init.admin_user, "Name of the first technician (admin)");
+  init_cmd->add_option("--admin-password-file", password_file,
+                       "Read the admin password from this file (else one is generated)");
+  init_cmd->add_option("--listen", init.listen, "Default listen address ADDR:PORT");
+
+  std::string data_dir, listen;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the relay");
+  serve_cmd->add_option("--data", data_dir, "Data directory made by init")->required();
+  serve_cmd->add_option("--listen", listen, "ADDR:PORT to listen on (port 0: any free port)");
+
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("relay"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  try {
+    if (*init_cmd) {
+      if (!password_file.empty()) init.admin_password = read_secret_file(password_file);
+      const auto result = tether::relay::init_data_dir(init);
+      std::cout << "initialized " << init.data_dir.string() << "\n"
+                << "fingerprint: " << result.fingerprint << "\n"
+                << "admin user: " << result.admin_user << "\n";
+      if (!result.admin_password.empty()) {
+        std::cout << "admin password: " << result.admin_password << "  (shown once; store it)\n";
+      }
+      return 0;
+    }
+    auto config = tether::relay::RelayConfig::load(data_dir);
+    if (!listen.empty()) config.listen = listen;
+    tether::relay::RelayServer server(config);
+    std::cout << "listening on " << server.bind() << std::endl;
+    server.run();
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "tether-relay: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,388 @@
+#include "tether/agent/support_session.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <deque>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "tether/agent/diag/snapshot.hpp"
+#include "tether/agent/uv_thread.hpp"
+#include "tether/protocol/backoff.hpp"
+#include "tether/protocol/client_stream.hpp"
+#include "tether/protocol/limits.hpp"
+#include "tether/protocol/message.hpp"
+#include "tether/protocol/support_code.hpp"
+
+namespace tether::agent {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using protocol::Error;
+
+std::string local_user() {
+  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) {
+    return pw->pw_name;
+  }
+  return "uid " + std::to_string(geteuid());
+}
+
+std::string os_description() {
+  auto snapshot = diag::collect_snapshot({.root = "/", .sections = {"system"}});
+  try {
+    return snapshot.at("system").at("os").at("pretty_name").get<std::string>();
+  } catch (const std::exception&) {
+    return "Linux";
+  }
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
+
+/// The one connection to the relay: a writer queue (never two writes in flight) over the
+/// WebSocket, shared by the read loop, the consent prompt and the diagnostics collector.
+class Connection {
+ public:
+  Connection(asio::io_context& io, asio::ssl::context& tls)
+      : ws(io, tls), signal(io), finished(io) {}
+
+  void send(const protocol::Message& message) {
+    if (closed || closing) return;
+    queue.push_back(protocol::encode(message));
+    signal.cancel();
+  }
+
+  /// The only writer once the hello is sent. On close() it drains the queue, sends a normal
+  /// close frame, and wakes whoever waits in close().
+  asio::awaitable<void> write_loop() {
+    writer_running = true;
+    while (!closed) {
+      if (queue.empty()) {
+        if (closing) break;
+        signal.expires_at(asio::steady_timer::time_point::max());
+        co_await signal.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
+      auto text = std::move(queue.front());
+      queue.pop_front();
+      ws.text(true);
+      auto [ec, n] = co_await ws.async_write(asio::buffer(text), asio::as_tuple(asio::use_awaitable));
+      if (ec) closed = true;
+    }
+    if (!closed) {
+      closed = true;
+      co_await ws.async_close(beast::websocket::close_code::normal,
+                              asio::as_tuple(asio::use_awaitable));
+    }
+    writer_running = false;
+    finished.cancel();
+  }
+
+  /// Sends what is queued, then a normal close; returns when done or after a few seconds.
+  asio::awaitable<void> close() {
+    if (!writer_running) {
+      closed = true;
+      co_return;
+    }
+    closing = true;
+    signal.cancel();
+    finished.expires_after(std::chrono::seconds(3));
+    co_await finished.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+
+  protocol::WsStream ws;
+  asio::steady_timer signal;
+  asio::steady_timer finished;
+  std::deque<std::string> queue;
+  bool closed = false;
+  bool closing = false;
+  bool writer_running = false;
+};
+
+class SupportAgent {
+ public:
+  explicit SupportAgent(const SupportOptions& options)
+      : options_(options),
+        out_(*options.output),
+        tls_(protocol::make_client_context(options.trust)),
+        signals_(io_, SIGINT, SIGTERM),
+        hostname_(host_name()),
+        os_(os_description()) {}
+
+  int run() {
+    signals_.async_wait([this](boost::system::error_code ec, int) {
+      if (!ec) asio::co_spawn(io_, interrupted(), asio::detached);
+    });
+    asio::co_spawn(io_, main_loop(), asio::detached);
+    io_.run();
+    return exit_code_;
+  }
+
+ private:
+  void finish(int code) {
+    exit_code_ = code;
+    done_ = true;
+    signals_.cancel();
+    if (consent_thread_.joinable()) consent_thread_.detach();  // Blocked on stdin; exit ends it.
+    io_.stop();
+  }
+
+  asio::awaitable<void> main_loop() {
+    protocol::Backoff backoff(std::chrono::milliseconds(250), std::chrono::seconds(30));
+    while (!done_) {
+      connection_ = std::make_shared<Connection>(io_, tls_);
+      auto connection = connection_;
+      try {
+        co_await protocol::connect_agent_websocket(connection->ws, options_.relay,
+                                                   protocol::kHandshakeTimeout);
+      } catch (const boost::system::system_error& e) {
+        if (protocol::is_verification_failure(e.code())) {
+          out_ << "The relay at " << options_.relay.authority() << " is not the one you were told"
+               << " to trust (" << options_.trust.describe() << "). Not connecting." << std::endl;
+          std::cerr << "tether-agent: relay identity mismatch: " << e.code().message() << "\n";
+          finish(kExitIdentity);
+          co_return;
+        }
+        const auto delay = backoff.next();
+        std::cerr << "tether-agent: cannot reach relay " << options_.relay.authority() << ": "
+                  << e.code().message() << "; retrying in " << delay.count() << " ms\n";
+        co_await sleep(delay);
+        continue;
+      }
+      const bool keep_going = co_await serve(connection, backoff);
+      if (!keep_going || done_) co_return;
+      const auto delay = backoff.next();
+      out_ << "Connection to the relay lost; reconnecting..." << std::endl;
+      co_await sleep(delay);
+    }
+  }
+
+  asio::awaitable<void> sleep(std::chrono::milliseconds delay) {
+    asio::steady_timer timer(io_, delay);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+
+  // Serves one connection. Returns false when the agent should stop (finish() was called).
+  asio::awaitable<bool> serve(std::shared_ptr<Connection> connection, protocol::Backoff& backoff) {
+    protocol::Hello hello;
+    hello.version = protocol::kProtocolVersion;
+    hello.role = "agent";
+    hello.mode = "attended";
+    hello.agent.version = TETHER_VERSION;
+    hello.agent.hostname = hostname_;
+    hello.agent.os = os_;
+    if (!code_.empty()) hello.resume = protocol::Hello::Resume{code_, secret_};
+    auto& ws = connection->ws;
+    auto [write_ec, n] = co_await ws.async_write(asio::buffer(protocol::encode(hello)),
+                                                 asio::as_tuple(asio::use_awaitable));
+    if (write_ec) co_return true;
+    asio::co_spawn(io_, connection->write_loop(), asio::detached);
+
+    beast::flat_buffer buffer;
+    for (;;) {
+      buffer.clear();
+      auto [ec, size] = co_await ws.async_read(buffer, asio::as_tuple(asio::use_awaitable));
+      if (ec) {
+        connection->closed = true;
+        connection->signal.cancel();
+        co_return !done_ && !connection->closing;
+      }
+      auto message = protocol::parse_message(beast::buffers_to_string(buffer.data()));
+      if (!message) {
+        // The relay sent something this agent does not understand: say so and carry on.
+        protocol::ErrorMessage error;
+        error.code = std::string(protocol::to_string(static_cast<Error>(message.error().value())));
+        error.message = message.error().message();
+        connection->send(error);
+        continue;
+      }
+      if (auto* welcome = std::get_if<protocol::Welcome>(&*message)) {
+        backoff.reset();
+        on_welcome(*welcome);
+      } else if (auto* join = std::get_if<protocol::JoinRequest>(&*message)) {
+        on_join(*join, connection);
+      } else if (auto* request = std::get_if<protocol::DiagRequest>(&*message)) {
+        asio::co_spawn(io_, on_diag(*request, connection), asio::detached);
+      } else if (auto* end = std::get_if<protocol::SessionEnd>(&*message)) {
+        if (end->session.empty() || end->session == session_) {
+          out_ << "Session " << (session_.empty() ? end->session : session_) << " ended by "
+               << end->by << (end->reason.empty() ? "" : ": " + end->reason) << "." << std::endl;
+          co_await connection->close();
+          finish(session_.empty() ? kExitFailed : kExitSessionEnded);
+          co_return false;
+        }
+      } else if (auto* error = std::get_if<protocol::ErrorMessage>(&*message)) {
+        if (on_relay_error(*error)) {
+          co_await connection->close();
+          co_return false;
+        }
+      }
+    }
+  }
+
+  void on_welcome(const protocol::Welcome& welcome) {
+    if (welcome.resumed) {
+      out_ << "Reconnected to the relay; support code " << display_code(welcome.support_code)
+           << " is still valid." << std::endl;
+      return;
+    }
+    code_ = welcome.support_code;
+    secret_ = welcome.secret.value_or("");
+    out_ << "support code: " << display_code(code_) << std::endl;
+    out_ << "Read this code to your technician. It is valid until " << welcome.expires_at
+         << " and works once." << std::endl;
+  }
+
+  static std::string display_code(const std::string& digits) {
+    auto code = protocol::SupportCode::parse(digits);
+    return code ? code->display() : digits;
+  }
+
+  // Returns true when the error ends the agent.
+  bool on_relay_error(const protocol::ErrorMessage& error) {
+    const auto code = protocol::error_from_string(error.code);
+    switch (code) {
+      case Error::code_expired:
+        out_ << "The support code expired before a technician joined. Run tether-agent support "
+                "again for a new code."
+             << std::endl;
+        finish(kExitFailed);
+        return true;
+      case Error::code_invalid:
+      case Error::code_used:
+      case Error::session_ended:
+        out_ << "The relay no longer knows this support session (" << error.message
+             << "). Run tether-agent support again." << std::endl;
+        finish(kExitFailed);
+        return true;
+      case Error::shutting_down:
+        out_ << "The relay is restarting; reconnecting..." << std::endl;
+        return false;
+      default:
+        std::cerr << "tether-agent: relay reported " << error.code << ": " << error.message << "\n";
+        return false;
+    }
+  }
+
+  void on_join(const protocol::JoinRequest& join, std::shared_ptr<Connection> connection) {
+    out_ << "\n" << join.technician << " wants to join this PC for ticket " << join.ticket.number
+         << " (" << join.ticket.title << ") as session " << join.session << ".\n"
+         << "They ask for: ";
+    for (std::size_t i = 0; i < join.scopes.size(); ++i) out_ << (i ? ", " : "") << join.scopes[i];
+    out_ << "." << std::endl;
+    auto reply = [this, join, connection](bool granted) {
+      protocol::Consent consent;
+      consent.id = join.id;
+      consent.session = join.session;
+      consent.granted = granted;
+      consent.scopes = granted ? join.scopes : std::vector<std::string>{};
+      consent.by = local_user();
+      if (granted) {
+        session_ = join.session;
+        scopes_ = join.scopes;
+        out_ << "Session " << join.session << " started. Press Ctrl-C to end it at any time."
+             << std::endl;
+      } else {
+        out_ << "You refused the session; nothing was shared." << std::endl;
+      }
+      connection->send(consent);
+    };
+    if (options_.consent == ConsentMode::auto_grant) {
+      out_ << "Consent granted automatically (--consent auto)." << std::endl;
+      reply(true);
+      return;
+    }
+    out_ << "Allow? [y/N] " << std::flush;
+    // Reading the terminal blocks, so it happens on its own thread; the answer comes back to
+    // the network thread by post, and the connection keeps answering the relay's pings.
+    if (consent_thread_.joinable()) consent_thread_.join();
+    consent_thread_ = std::thread([this, reply]() {
+      std::string line;
+      const bool answered = static_cast<bool>(std::getline(*options_.input, line));
+      const bool granted = answered && (line == "y" || line == "Y" || line == "yes");
+      asio::post(io_, [reply, granted]() { reply(granted); });
+    });
+  }
+
+  asio::awaitable<void> on_diag(protocol::DiagRequest request,
+                                std::shared_ptr<Connection> connection) {
+    if (request.session != session_ ||
+        std::find(scopes_.begin(), scopes_.end(), "diagnostics") == scopes_.end()) {
+      protocol::ErrorMessage refusal;
+      refusal.code = std::string(protocol::to_string(Error::forbidden));
+      refusal.message = "not permitted by the user";
+      refusal.id = request.id;
+      connection->send(refusal);
+      co_return;
+    }
+    auto sections = request.sections;
+    auto snapshot = co_await uv_.run([sections]() {
+      return diag::collect_snapshot({.root = "/", .sections = sections});
+    });
+    protocol::DiagResult result;
+    result.id = request.id;
+    result.session = request.session;
+    result.snapshot = std::move(snapshot);
+    connection->send(result);
+    out_ << "The technician took a diagnostics snapshot." << std::endl;
+  }
+
+  asio::awaitable<void> interrupted() {
+    if (session_.empty()) {
+      out_ << "\nStopped; no session was started." << std::endl;
+      if (connection_) co_await connection_->close();
+      finish(kExitInterrupted);
+      co_return;
+    }
+    out_ << "\nEnding session " << session_ << "." << std::endl;
+    if (connection_ && !connection_->closed) {
+      connection_->send(protocol::SessionEnd{session_, "ended by the user", local_user()});
+      co_await connection_->close();
+    }
+    finish(kExitSessionEnded);
+  }
+
+  const SupportOptions& options_;
+  std::ostream& out_;
+  asio::io_context io_;
+  asio::ssl::context tls_;
+  asio::signal_set signals_;
+  UvThread uv_;
+  std::thread consent_thread_;
+  std::shared_ptr<Connection> connection_;
+  std::string hostname_;
+  std::string os_;
+  std::string code_;
+  std::string secret_;
+  std::string session_;
+  std::vector<std::string> scopes_;
+  int exit_code_ = kExitFailed;
+  bool done_ = false;
+};
+
+}  // namespace
+
+int run_support(const SupportOptions& options) {
+  SupportAgent agent(options);
+  return agent.run();
+}
+
+}  // namespace tether::agent

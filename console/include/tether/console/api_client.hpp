@@ -1,0 +1,52 @@
+#pragma once
+/// The console's view of the relay's REST API (docs/api.md): JSON in, JSON out, and every
+/// failure turned into one line a technician can act on.
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tether/console/credentials.hpp"
+#include "tether/protocol/client_stream.hpp"
+
+namespace tether::console {
+
+/// A failed command: the message for stderr and the process exit status.
+class CommandError : public std::runtime_error {
+ public:
+  CommandError(const std::string& message, int exit_code = 1)
+      : std::runtime_error(message), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+/// Exit status when the relay's identity does not match the pin.
+inline constexpr int kExitIdentity = 3;
+
+class ApiClient {
+ public:
+  /// From explicit connection settings (login). Throws CommandError on bad settings.
+  ApiClient(const std::string& relay, const std::string& fingerprint, const std::string& ca_file,
+            std::string token = {});
+  /// From saved credentials; throws CommandError telling the user to log in when there are none.
+  static ApiClient from_saved_credentials();
+
+  nlohmann::json get(const std::string& path);
+  nlohmann::json post(const std::string& path, const nlohmann::json& body,
+                      std::chrono::seconds timeout = std::chrono::seconds(30));
+
+ private:
+  nlohmann::json call(boost::beast::http::verb method, const std::string& path,
+                      const std::optional<nlohmann::json>& body, std::chrono::seconds timeout);
+
+  protocol::RelayUrl url_;
+  protocol::TrustAnchor trust_;
+  protocol::HttpsClient http_;
+  std::string token_;
+};
+
+}  // namespace tether::console

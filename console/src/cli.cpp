@@ -1,0 +1,198 @@
+#include "tether/console/cli.hpp"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "tether/console/api_client.hpp"
+#include "tether/console/credentials.hpp"
+#include "tether/console/diag_report.hpp"
+#include "tether/console/ticket_view.hpp"
+
+namespace tether::console {
+namespace {
+
+using json = nlohmann::json;
+
+/// Password from --password-file, $TETHER_PASSWORD, or a prompt that does not echo.
+std::string read_password(const std::string& file) {
+  if (!file.empty()) {
+    std::ifstream in(file);
+    std::string line;
+    if (!in || !std::getline(in, line) || line.empty()) {
+      throw CommandError("cannot read a password from " + file);
+    }
+    return line;
+  }
+  if (const char* env = std::getenv("TETHER_PASSWORD"); env != nullptr && *env != '\0') return env;
+  if (!isatty(STDIN_FILENO)) {
+    throw CommandError("no password: use --password-file FILE or $TETHER_PASSWORD");
+  }
+  std::cerr << "Password: " << std::flush;
+  termios saved{};
+  tcgetattr(STDIN_FILENO, &saved);
+  termios quiet = saved;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::string line;
+  std::getline(std::cin, line);
+  tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  std::cerr << "\n";
+  return line;
+}
+
+void print(const json& value, bool as_json, const std::function<std::string(const json&)>& human) {
+  if (as_json) {
+    std::cout << value.dump(2) << "\n";
+  } else {
+    std::cout << human(value);
+  }
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"tether: the Tether technician console"};
+  app.set_version_flag("--version", std::string(TETHER_VERSION));
+  app.require_subcommand(1);
+  std::function<void()> action;
+  bool as_json = false;
+
+  // tether login
+  std::string relay, fingerprint, ca_file, user, password_file;
+  auto* login = app.add_subcommand("login", "Log in to a relay and remember the token");
+  login->add_option("--relay", relay, "Relay address, https://HOST:PORT")->required();
+  login->add_option("--fingerprint", fingerprint, "Relay CA fingerprint, SHA256:<hex>");
+  login->add_option("--ca", ca_file, "Relay CA certificate file (PEM)");
+  login->add_option("--user", user, "Technician name")->required();
+  login->add_option("--password-file", password_file, "Read the password from this file");
+  login->callback([&] {
+    action = [&] {
+      const auto ca = ca_file.empty() ? std::string() : std::filesystem::absolute(ca_file).string();
+      ApiClient client(relay, fingerprint, ca);
+      const auto reply = client.post("/login", {{"user", user}, {"password", read_password(password_file)}});
+      save_credentials({relay, fingerprint, ca, user, reply.value("token", ""),
+                        reply.value("expires_at", "")});
+      std::cout << "Logged in to " << relay << " as " << user << " (token valid until "
+                << reply.value("expires_at", "?") << ").\n";
+    };
+  });
+
+  // tether ticket …
+  auto* ticket = app.add_subcommand("ticket", "Help-desk tickets");
+  ticket->require_subcommand(1);
+  std::string title, requester, description, ticket_id;
+  auto* ticket_new = ticket->add_subcommand("new", "Open a ticket");
+  ticket_new->add_option("--title", title, "One-line summary")->required();
+  ticket_new->add_option("--requester", requester, "Who asked for help");
+  ticket_new->add_option("--description", description, "What is wrong");
+  ticket_new->add_flag("--json", as_json, "Print JSON");
+  ticket_new->callback([&] {
+    action = [&] {
+      const auto t = ApiClient::from_saved_credentials().post(
+          "/tickets", {{"title", title}, {"requester", requester}, {"description", description}});
+      print(t, as_json, [](const json& v) {
+        return v.value("id", "?") + " created: " + v.value("title", "") + "\n";
+      });
+    };
+  });
+  auto* ticket_list = ticket->add_subcommand("list", "List tickets, newest first");
+  ticket_list->add_flag("--json", as_json, "Print JSON");
+  ticket_list->callback([&] {
+    action = [&] {
+      const auto reply = ApiClient::from_saved_credentials().get("/tickets");
+      print(reply.value("tickets", json::array()), as_json, render_ticket_list);
+    };
+  });
+  auto* ticket_show = ticket->add_subcommand("show", "Show a ticket with its sessions and timeline");
+  ticket_show->add_option("TICKET", ticket_id, "Ticket, e.g. T-1")->required();
+  ticket_show->add_flag("--json", as_json, "Print JSON");
+  ticket_show->callback([&] {
+    action = [&] {
+      print(ApiClient::from_saved_credentials().get("/tickets/" + ticket_id), as_json, render_ticket);
+    };
+  });
+
+  // tether session …
+  auto* session = app.add_subcommand("session", "Remote sessions");
+  session->require_subcommand(1);
+  std::string code, session_id, note;
+  auto* join = session->add_subcommand("join", "Join the user's PC by support code");
+  join->add_option("CODE", code, "The support code the user reads out")->required();
+  join->add_option("--ticket", ticket_id, "Ticket the session belongs to, e.g. T-1")->required();
+  join->add_flag("--json", as_json, "Print JSON");
+  join->callback([&] {
+    action = [&] {
+      std::cerr << "Waiting for the user to accept the session..." << std::endl;
+      // The relay holds the request while the user decides (up to its consent timeout).
+      const auto s = ApiClient::from_saved_credentials().post(
+          "/sessions", {{"code", code}, {"ticket", ticket_id}}, std::chrono::seconds(3700));
+      print(s, as_json, [](const json& v) {
+        return v.value("id", "?") + " started on " + v.value("device", "?") + " for " +
+               v.value("ticket", "?") + "\n";
+      });
+    };
+  });
+  auto* end = session->add_subcommand("end", "End a session");
+  end->add_option("SESSION", session_id, "Session, e.g. S-1")->required();
+  end->add_option("--note", note, "What was done, for the ticket");
+  end->add_flag("--json", as_json, "Print JSON");
+  end->callback([&] {
+    action = [&] {
+      const auto s = ApiClient::from_saved_credentials().post("/sessions/" + session_id + "/end",
+                                                              {{"note", note}});
+      print(s, as_json, [](const json& v) { return v.value("id", "?") + " ended.\n"; });
+    };
+  });
+  auto* show = session->add_subcommand("show", "Show a session");
+  show->add_option("SESSION", session_id, "Session, e.g. S-1")->required();
+  show->add_flag("--json", as_json, "Print JSON");
+  show->callback([&] {
+    action = [&] {
+      print(ApiClient::from_saved_credentials().get("/sessions/" + session_id), as_json,
+            render_session);
+    };
+  });
+
+  // tether diag S-1
+  std::vector<std::string> sections;
+  auto* diag = app.add_subcommand("diag", "Take a diagnostics snapshot of the session's PC");
+  diag->add_option("SESSION", session_id, "Session, e.g. S-1")->required();
+  diag->add_option("--section", sections, "Only these sections (repeatable)");
+  diag->add_flag("--json", as_json, "Print JSON");
+  diag->callback([&] {
+    action = [&] {
+      json body = json::object();
+      if (!sections.empty()) body["sections"] = sections;
+      const auto reply =
+          ApiClient::from_saved_credentials().post("/sessions/" + session_id + "/diagnostics", body);
+      print(reply, as_json, [](const json& v) {
+        return render_diagnostics_text(v.value("snapshot", json::object()));
+      });
+    };
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (action) action();
+    return 0;
+  } catch (const CommandError& e) {
+    std::cerr << "tether: " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::cerr << "tether: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace tether::console

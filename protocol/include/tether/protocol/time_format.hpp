@@ -1,0 +1,17 @@
+#pragma once
+/// Times on the wire and in JSON output: ISO 8601 UTC with a "Z", to the second
+/// ("2026-11-25T10:00:00Z"), independent of locale and time zone.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "tether/protocol/tls.hpp"
+
+namespace tether::protocol {
+
+std::string format_time(std::chrono::system_clock::time_point t);
+/// Parses exactly the format format_time writes; bad_message otherwise.
+Result<std::chrono::system_clock::time_point> parse_time(std::string_view text);
+
+}  // namespace tether::protocol

@@ -1,0 +1,416 @@
+#include "broker/agent_connection.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "auth/secrets.hpp"
+#include "broker/session_broker.hpp"
+#include "relay_context.hpp"
+#include "tether/protocol/limits.hpp"
+#include "tether/protocol/support_code.hpp"
+#include "tether/protocol/time_format.hpp"
+
+namespace tether::relay {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using protocol::Error;
+
+struct AgentConnection::Pending {
+  explicit Pending(asio::any_io_executor executor) : timer(std::move(executor)) {}
+  asio::steady_timer timer;
+  std::optional<protocol::Message> reply;
+  bool closed = false;
+};
+
+AgentConnection::AgentConnection(protocol::WsStream ws, RelayContext& context, std::string remote)
+    : ws_(std::move(ws)),
+      context_(context),
+      remote_(std::move(remote)),
+      strand_(ws_.get_executor()),
+      write_signal_(strand_) {}
+
+asio::awaitable<void> AgentConnection::run(beast::http::request<beast::http::string_body> upgrade) {
+  auto self = shared_from_this();
+  try {
+    if (co_await handshake(upgrade)) {
+      asio::co_spawn(strand_, write_loop(), asio::detached);
+      co_await read_loop();
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("agent {}: closed after an unexpected error: {}", remote_, e.what());
+  }
+  closed_ = true;
+  write_signal_.cancel();
+  fail_pending();
+  if (!code_hash_.empty()) {
+    co_await context_.broker.unregister_agent(code_hash_, this);
+    if (session_id_) {
+      spdlog::info("agent {} ({}) disconnected during S-{}", remote_, hostname_, *session_id_);
+      const auto session_id = *session_id_;
+      const auto actor = "agent:" + hostname_;
+      co_await context_.store.run([session_id, actor](Store& store) {
+        auto session = store.find_session(session_id);
+        if (!session || session->status != "active") return;
+        TimelineEntry entry;
+        entry.ticket_id = session->ticket_id;
+        entry.session_id = session_id;
+        entry.at = now();
+        entry.actor = actor;
+        entry.kind = "agent.disconnected";
+        entry.summary = "Agent disconnected from S-" + std::to_string(session_id) +
+                        "; it may reconnect while its session is open";
+        store.append_timeline(entry);
+      });
+    }
+  }
+}
+
+asio::awaitable<bool> AgentConnection::handshake(
+    beast::http::request<beast::http::string_body>& upgrade) {
+  websocket::stream_base::timeout limits{};
+  limits.handshake_timeout = context_.config.handshake_timeout;
+  limits.idle_timeout = context_.config.idle_timeout;
+  limits.keep_alive_pings = true;
+  beast::get_lowest_layer(ws_).expires_never();
+  ws_.set_option(limits);
+  ws_.read_message_max(protocol::kMaxControlMessageBytes);
+  co_await ws_.async_accept(upgrade, asio::use_awaitable);
+
+  // The first message must be a hello, within the handshake time.
+  asio::steady_timer deadline(strand_, context_.config.handshake_timeout);
+  bool timed_out = false;
+  deadline.async_wait([this, &timed_out](boost::system::error_code ec) {
+    if (ec) return;
+    timed_out = true;
+    beast::get_lowest_layer(ws_).socket().cancel();
+  });
+  beast::flat_buffer buffer;
+  auto [ec, size] = co_await ws_.async_read(buffer, asio::as_tuple(asio::use_awaitable));
+  deadline.cancel();
+  if (timed_out) {
+    co_await close_with(Error::handshake_timeout, "no hello within the handshake time");
+    co_return false;
+  }
+  if (ec == websocket::error::message_too_big) {
+    co_await close_with(Error::message_too_large, "hello is over the message size limit");
+    co_return false;
+  }
+  if (ec) co_return false;
+  auto parsed = protocol::parse_message(beast::buffers_to_string(buffer.data()));
+  if (!parsed) {
+    co_await close_with(static_cast<Error>(parsed.error().value()), parsed.error().message());
+    co_return false;
+  }
+  const auto* hello = std::get_if<protocol::Hello>(&*parsed);
+  if (hello == nullptr) {
+    co_await close_with(Error::unexpected_message, "the first message must be a hello");
+    co_return false;
+  }
+  hostname_ = hello->agent.hostname;
+  device_ = hello->agent.hostname + " (" + hello->agent.os + ")";
+  auto welcome = co_await answer_hello(*hello);
+  if (!welcome) {
+    co_await close_with(static_cast<Error>(welcome.error().value()), welcome.error().message());
+    co_return false;
+  }
+  auto previous = co_await context_.broker.register_agent(code_hash_, shared_from_this());
+  if (previous) previous->send(protocol::SessionEnd{"", "replaced by a newer connection", "relay"});
+  co_await ws_.async_write(asio::buffer(protocol::encode(*welcome)), asio::use_awaitable);
+  spdlog::info("agent {} ({}) {}", remote_, device_,
+               welcome->resumed ? "resumed its support code" : "received a support code");
+  if (!session_id_) {
+    asio::co_spawn(strand_, expiry_watch(protocol::parse_time(welcome->expires_at).value()),
+                   asio::detached);
+  }
+  co_return true;
+}
+
+asio::awaitable<protocol::Result<protocol::Welcome>> AgentConnection::answer_hello(
+    const protocol::Hello& hello) {
+  const auto issued_at = now();
+  protocol::Welcome welcome;
+  welcome.version = protocol::kProtocolVersion;
+
+  if (!hello.resume) {
+    const auto code = protocol::SupportCode::generate();
+    const auto secret = random_token();
+    SupportCodeRecord record;
+    record.code_hash = sha256_hex(code.digits());
+    record.secret_hash = sha256_hex(secret);
+    record.created_at = issued_at;
+    record.expires_at = issued_at + context_.config.support_code_ttl;
+    co_await context_.store.run([record](Store& store) { store.save_support_code(record); });
+    code_hash_ = record.code_hash;
+    welcome.support_code = code.digits();
+    welcome.expires_at = protocol::format_time(record.expires_at);
+    welcome.secret = secret;
+    welcome.resumed = false;
+    co_return welcome;
+  }
+
+  // A reconnecting agent proves it holds the code with the secret it was given.
+  auto code = protocol::SupportCode::parse(hello.resume->code);
+  if (!code) co_return protocol::make_error_code(Error::code_invalid);
+  const auto code_hash = sha256_hex(code->digits());
+  auto record = co_await context_.store.run(
+      [code_hash](Store& store) { return store.find_support_code(code_hash); });
+  if (!record || !constant_time_equal(record->secret_hash, sha256_hex(hello.resume->secret))) {
+    co_return protocol::make_error_code(Error::code_invalid);
+  }
+  if (record->session_id) {
+    const auto session_id = *record->session_id;
+    auto session =
+        co_await context_.store.run([session_id](Store& store) { return store.find_session(session_id); });
+    if (!session || session->status == "ended" || session->status == "refused") {
+      co_return protocol::make_error_code(Error::session_ended);
+    }
+    session_id_ = session_id;
+  } else if (record->expires_at <= issued_at) {
+    co_return protocol::make_error_code(Error::code_expired);
+  }
+  code_hash_ = code_hash;
+  welcome.support_code = code->digits();
+  welcome.expires_at = protocol::format_time(record->expires_at);
+  welcome.resumed = true;
+  if (session_id_) {
+    co_await context_.broker.attach_session(*session_id_, code_hash_);
+    const auto session_id = *session_id_;
+    const auto actor = "agent:" + hostname_;
+    co_await context_.store.run([session_id, actor](Store& store) {
+      auto session = store.find_session(session_id);
+      if (!session) return;
+      TimelineEntry entry;
+      entry.ticket_id = session->ticket_id;
+      entry.session_id = session_id;
+      entry.at = now();
+      entry.actor = actor;
+      entry.kind = "agent.reconnected";
+      entry.summary = "Agent reconnected to S-" + std::to_string(session_id);
+      store.append_timeline(entry);
+    });
+  }
+  co_return welcome;
+}
+
+asio::awaitable<void> AgentConnection::expiry_watch(std::chrono::system_clock::time_point expires_at) {
+  auto self = shared_from_this();
+  asio::steady_timer timer(strand_);
+  timer.expires_after(std::max<std::chrono::system_clock::duration>(expires_at - now(), {}));
+  auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (ec || closed_ || session_id_) co_return;
+  spdlog::info("agent {}: support code expired unused", remote_);
+  co_await close_with(Error::code_expired, "the support code expired before a technician joined");
+}
+
+asio::awaitable<void> AgentConnection::read_loop() {
+  beast::flat_buffer buffer;
+  for (;;) {
+    buffer.clear();
+    auto [ec, size] = co_await ws_.async_read(buffer, asio::as_tuple(asio::use_awaitable));
+    if (ec == websocket::error::message_too_big) {
+      co_await close_with(Error::message_too_large, "message over the size limit");
+      co_return;
+    }
+    if (ec) {
+      if (ec != websocket::error::closed && ec != asio::error::operation_aborted) {
+        spdlog::info("agent {}: connection ended: {}", remote_, ec.message());
+      }
+      co_return;
+    }
+    if (!ws_.got_text()) {
+      co_await close_with(Error::channel_error, "no channel is open on this connection");
+      co_return;
+    }
+    auto parsed = protocol::parse_message(beast::buffers_to_string(buffer.data()));
+    if (!parsed) {
+      // A malformed message ends this peer only; the code says what was wrong.
+      co_await close_with(static_cast<Error>(parsed.error().value()), parsed.error().message());
+      co_return;
+    }
+    if (close_request_) continue;  // Closing: drain until the peer acknowledges.
+    co_await handle(std::move(*parsed));
+  }
+}
+
+asio::awaitable<void> AgentConnection::handle(protocol::Message message) {
+  auto reply_id = std::visit(
+      [](const auto& m) -> std::optional<std::string> {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, protocol::Consent> ||
+                      std::is_same_v<T, protocol::DiagResult>) {
+          return m.id;
+        } else if constexpr (std::is_same_v<T, protocol::ErrorMessage>) {
+          return m.id;
+        } else {
+          return std::nullopt;
+        }
+      },
+      message);
+  if (reply_id) {
+    auto it = pending_.find(*reply_id);
+    if (it == pending_.end()) co_return;  // A late answer to a request that timed out.
+    auto pending = it->second;
+    pending_.erase(it);
+    asio::post(pending->timer.get_executor(), [pending, m = std::move(message)]() mutable {
+      pending->reply = std::move(m);
+      pending->timer.cancel();
+    });
+    co_return;
+  }
+  if (auto* end = std::get_if<protocol::SessionEnd>(&message)) {
+    if (!session_id_) co_return;
+    const auto session_id = *session_id_;
+    spdlog::info("agent {}: the user ended S-{}", remote_, session_id);
+    const std::string by = end->by.empty() ? "the user" : end->by;
+    const std::string reason = end->reason;
+    const std::string actor = "agent:" + hostname_;
+    co_await context_.store.run([session_id, by, reason, actor](Store& store) {
+      auto session = store.find_session(session_id);
+      if (!session || session->status == "ended") return;
+      const auto at = now();
+      store.end_session(session_id, at, "ended by " + by + " on the agent");
+      TimelineEntry entry;
+      entry.ticket_id = session->ticket_id;
+      entry.session_id = session_id;
+      entry.at = at;
+      entry.actor = actor;
+      entry.kind = "session.ended";
+      entry.summary = "Session S-" + std::to_string(session_id) + " ended by " + by +
+                      " on the user's PC" + (reason.empty() ? "" : ": " + reason);
+      entry.detail = {{"by", by}, {"reason", reason}, {"from", "agent"}};
+      store.append_timeline(entry);
+    });
+    co_await context_.broker.detach_session(session_id);
+    session_id_.reset();
+    co_return;
+  }
+  co_await close_with(Error::unexpected_message,
+                      std::string("an agent may not send ") +
+                          std::string(protocol::type_name(message)) + " here");
+}
+
+asio::awaitable<void> AgentConnection::write_loop() {
+  auto self = shared_from_this();
+  writer_running_ = true;
+  while (!closed_) {
+    if (write_queue_.empty() && !close_request_) {
+      write_signal_.expires_at(asio::steady_timer::time_point::max());
+      co_await write_signal_.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    if (write_queue_.empty()) {
+      co_await send_close(close_request_->first, close_request_->second);
+      break;
+    }
+    auto text = std::move(write_queue_.front());
+    write_queue_.pop_front();
+    ws_.text(true);
+    auto [ec, n] = co_await ws_.async_write(asio::buffer(text), asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      closed_ = true;
+      beast::get_lowest_layer(ws_).socket().close(ec);
+    }
+  }
+  writer_running_ = false;
+}
+
+asio::awaitable<void> AgentConnection::close_with(Error error, std::string message) {
+  if (close_request_ || closed_) co_return;
+  spdlog::info("agent {}: closing: {} ({})", remote_, protocol::to_string(error), message);
+  close_request_.emplace(error, message);
+  if (writer_running_) {
+    // The writer owns the stream's write side; it sends the error and the close frame after
+    // whatever is queued, and the reader then sees the close.
+    write_signal_.cancel();
+    co_return;
+  }
+  co_await send_close(error, std::move(message));
+}
+
+asio::awaitable<void> AgentConnection::send_close(Error error, std::string message) {
+  protocol::ErrorMessage out;
+  out.code = std::string(protocol::to_string(error));
+  out.message = message;
+  // Best effort: the peer may already be gone, which is fine. The socket is closed in any case.
+  ws_.text(true);
+  auto [write_ec, n] = co_await ws_.async_write(asio::buffer(protocol::encode(out)),
+                                                asio::as_tuple(asio::use_awaitable));
+  if (!write_ec) {
+    websocket::close_reason reason(protocol::close_code(error), message.substr(0, 120));
+    co_await ws_.async_close(reason, asio::as_tuple(asio::use_awaitable));
+  }
+  closed_ = true;
+  beast::get_lowest_layer(ws_).close();
+}
+
+void AgentConnection::enqueue(std::string text) {
+  if (closed_ || close_request_) return;
+  write_queue_.push_back(std::move(text));
+  write_signal_.cancel();
+}
+
+void AgentConnection::send(protocol::Message message) {
+  asio::post(strand_, [self = shared_from_this(), m = std::move(message)]() {
+    self->enqueue(protocol::encode(m));
+  });
+}
+
+void AgentConnection::close(Error error) {
+  asio::co_spawn(
+      strand_,
+      [self = shared_from_this(), error]() -> asio::awaitable<void> {
+        co_await self->close_with(error, std::string(protocol::describe(error)));
+      },
+      asio::detached);
+}
+
+void AgentConnection::bind_session(std::int64_t session_id) {
+  asio::post(strand_, [self = shared_from_this(), session_id]() {
+    self->session_id_ = session_id;
+  });
+}
+
+void AgentConnection::fail_pending() {
+  for (auto& [id, pending] : pending_) {
+    asio::post(pending->timer.get_executor(), [pending]() {
+      pending->closed = true;
+      pending->timer.cancel();
+    });
+  }
+  pending_.clear();
+}
+
+asio::awaitable<protocol::Result<protocol::Message>> AgentConnection::request(
+    protocol::Message message, std::string id, std::chrono::steady_clock::duration timeout) {
+  auto self = shared_from_this();
+  auto pending = std::make_shared<Pending>(co_await asio::this_coro::executor);
+  pending->timer.expires_after(timeout);
+  co_await run_on(strand_, [&]() {
+    if (closed_) {
+      pending->closed = true;
+      return;
+    }
+    pending_[id] = pending;
+    enqueue(protocol::encode(message));
+  });
+  // The reply is delivered by a handler posted to this coroutine's executor, so checking
+  // before waiting cannot miss one that arrived in between.
+  if (!pending->reply && !pending->closed) {
+    co_await pending->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (pending->reply) co_return std::move(*pending->reply);
+  co_await run_on(strand_, [&]() { pending_.erase(id); });
+  if (pending->closed) co_return protocol::make_error_code(Error::agent_offline);
+  co_return protocol::make_error_code(Error::agent_timeout);
+}
+
+}  // namespace tether::relay

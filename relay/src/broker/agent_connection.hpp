@@ -1,0 +1,88 @@
+#pragma once
+// One connected agent: its WebSocket, its write queue, and the requests waiting for its
+// answers. The reader and the writer run as coroutines on the connection's strand; other
+// coroutines (REST handlers) reach it through request() and send(), which are safe from any
+// executor.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "tether/protocol/client_stream.hpp"
+#include "tether/protocol/message.hpp"
+
+namespace tether::relay {
+
+struct RelayContext;
+
+class AgentConnection : public std::enable_shared_from_this<AgentConnection> {
+ public:
+  AgentConnection(protocol::WsStream ws, RelayContext& context, std::string remote);
+
+  /// Completes the WebSocket upgrade, the hello/welcome exchange and serves the agent until
+  /// either side closes. Runs on the connection's strand; never throws.
+  boost::asio::awaitable<void> run(
+      boost::beast::http::request<boost::beast::http::string_body> upgrade);
+
+  /// Sends `message` (carrying `id`) and waits up to `timeout` for the agent's reply with the
+  /// same id. Fails with agent_offline when the connection closes, agent_timeout on timeout.
+  boost::asio::awaitable<protocol::Result<protocol::Message>> request(
+      protocol::Message message, std::string id, std::chrono::steady_clock::duration timeout);
+
+  /// Queues a message; safe from any thread. Dropped silently once the connection closed.
+  void send(protocol::Message message);
+
+  /// Tells the connection its code now belongs to a session, so the code's expiry no
+  /// longer closes it.
+  void bind_session(std::int64_t session_id);
+
+  /// Closes the connection with `error` after what is queued. Safe from any thread.
+  void close(protocol::Error error);
+
+  /// "host (OS)" as the agent described itself.
+  const std::string& device() const { return device_; }
+  const std::string& hostname() const { return hostname_; }
+
+ private:
+  struct Pending;
+
+  boost::asio::awaitable<bool> handshake(
+      boost::beast::http::request<boost::beast::http::string_body>& upgrade);
+  boost::asio::awaitable<protocol::Result<protocol::Welcome>> answer_hello(
+      const protocol::Hello& hello);
+  boost::asio::awaitable<void> read_loop();
+  boost::asio::awaitable<void> write_loop();
+  boost::asio::awaitable<void> expiry_watch(std::chrono::system_clock::time_point expires_at);
+  boost::asio::awaitable<void> handle(protocol::Message message);
+  boost::asio::awaitable<void> close_with(protocol::Error error, std::string message);
+  boost::asio::awaitable<void> send_close(protocol::Error error, std::string message);
+  void enqueue(std::string text);
+  void fail_pending();
+
+  protocol::WsStream ws_;
+  RelayContext& context_;
+  std::string remote_;
+  boost::asio::any_io_executor strand_;  // The socket's executor: a strand.
+  boost::asio::steady_timer write_signal_;
+  std::deque<std::string> write_queue_;
+  std::map<std::string, std::shared_ptr<Pending>> pending_;
+  bool closed_ = false;          // No more writes: the peer is gone or the close is done.
+  bool writer_running_ = false;  // write_loop owns all writes once started.
+  std::optional<std::pair<protocol::Error, std::string>> close_request_;
+  std::string code_hash_;
+  std::optional<std::int64_t> session_id_;
+  std::string hostname_;
+  std::string device_;
+};
+
+}  // namespace tether::relay

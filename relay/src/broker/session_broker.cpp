@@ -1,0 +1,61 @@
+#include "broker/session_broker.hpp"
+
+#include "broker/agent_connection.hpp"
+#include "net/run_on.hpp"
+
+namespace tether::relay {
+
+namespace asio = boost::asio;
+
+asio::awaitable<std::shared_ptr<AgentConnection>> SessionBroker::register_agent(
+    std::string code_hash, std::shared_ptr<AgentConnection> agent) {
+  co_return co_await run_on(strand_, [&]() {
+    auto& slot = agents_[code_hash];
+    auto previous = std::move(slot);
+    slot = std::move(agent);
+    return previous;
+  });
+}
+
+asio::awaitable<void> SessionBroker::unregister_agent(std::string code_hash,
+                                                      AgentConnection* agent) {
+  co_await run_on(strand_, [&]() {
+    auto it = agents_.find(code_hash);
+    if (it != agents_.end() && it->second.get() == agent) agents_.erase(it);
+  });
+}
+
+asio::awaitable<std::shared_ptr<AgentConnection>> SessionBroker::agent_for_code(
+    std::string code_hash) {
+  co_return co_await run_on(strand_, [&]() -> std::shared_ptr<AgentConnection> {
+    auto it = agents_.find(code_hash);
+    return it == agents_.end() ? nullptr : it->second;
+  });
+}
+
+asio::awaitable<void> SessionBroker::attach_session(std::int64_t session_id,
+                                                    std::string code_hash) {
+  co_await run_on(strand_, [&]() { sessions_[session_id] = code_hash; });
+}
+
+asio::awaitable<void> SessionBroker::detach_session(std::int64_t session_id) {
+  co_await run_on(strand_, [&]() { sessions_.erase(session_id); });
+}
+
+asio::awaitable<std::shared_ptr<AgentConnection>> SessionBroker::agent_for_session(
+    std::int64_t session_id) {
+  co_return co_await run_on(strand_, [&]() -> std::shared_ptr<AgentConnection> {
+    auto session = sessions_.find(session_id);
+    if (session == sessions_.end()) return nullptr;
+    auto agent = agents_.find(session->second);
+    return agent == agents_.end() ? nullptr : agent->second;
+  });
+}
+
+void SessionBroker::close_all() {
+  asio::post(strand_, [this]() {
+    for (auto& [code, agent] : agents_) agent->close(protocol::Error::shutting_down);
+  });
+}
+
+}  // namespace tether::relay

@@ -1,0 +1,47 @@
+#pragma once
+// Which agent holds which support code and which session: the registry that pairs a
+// technician's request with the agent connection that can answer it. All state lives on the
+// broker's own strand; every method is a coroutine that hops there and back.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+
+namespace tether::relay {
+
+class AgentConnection;
+
+class SessionBroker {
+ public:
+  explicit SessionBroker(boost::asio::io_context& io) : strand_(boost::asio::make_strand(io)) {}
+
+  /// The agent now holding `code_hash`. A previous connection for the same code (a stale one
+  /// the agent has replaced after a network change) is returned so the caller can close it.
+  boost::asio::awaitable<std::shared_ptr<AgentConnection>> register_agent(
+      std::string code_hash, std::shared_ptr<AgentConnection> agent);
+  /// Forgets `agent` if it still holds the code (a newer connection may have replaced it).
+  boost::asio::awaitable<void> unregister_agent(std::string code_hash, AgentConnection* agent);
+  boost::asio::awaitable<std::shared_ptr<AgentConnection>> agent_for_code(std::string code_hash);
+
+  /// Binds a session to the agent holding `code_hash`.
+  boost::asio::awaitable<void> attach_session(std::int64_t session_id, std::string code_hash);
+  boost::asio::awaitable<void> detach_session(std::int64_t session_id);
+  /// The connected agent serving `session_id`, or null when it is offline.
+  boost::asio::awaitable<std::shared_ptr<AgentConnection>> agent_for_session(
+      std::int64_t session_id);
+
+  /// Asks every connected agent to close with `shutting_down`. Safe from any thread.
+  void close_all();
+
+ private:
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  std::map<std::string, std::shared_ptr<AgentConnection>> agents_;  // by code hash
+  std::map<std::int64_t, std::string> sessions_;                    // session → code hash
+};
+
+}  // namespace tether::relay

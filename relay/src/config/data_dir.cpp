@@ -1,0 +1,74 @@
+#include "tether/relay/data_dir.hpp"
+
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "auth/secrets.hpp"
+#include "tether/protocol/tls.hpp"
+#include "tether/relay/certificate_authority.hpp"
+#include "tether/relay/relay_config.hpp"
+#include "tether/relay/sqlite_store.hpp"
+
+namespace tether::relay {
+namespace {
+
+namespace fs = std::filesystem;
+
+void write_file(const fs::path& file, const std::string& content, fs::perms perms) {
+  {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    if (!out) throw ConfigError("cannot write " + file.string());
+    out << content;
+  }
+  fs::permissions(file, perms);
+}
+
+}  // namespace
+
+InitResult init_data_dir(const InitOptions& options) {
+  RelayConfig config;
+  config.data_dir = options.data_dir;
+  config.listen = options.listen;
+  if (!options.hostname.empty()) config.hostname = options.hostname;
+  if (fs::exists(config.config_file()) || fs::exists(config.database_file())) {
+    throw ConfigError(options.data_dir.string() +
+                      " already holds a relay; refusing to replace its CA and database");
+  }
+  std::error_code ec;
+  fs::create_directories(options.data_dir, ec);
+  if (ec) throw ConfigError("cannot create " + options.data_dir.string() + ": " + ec.message());
+  fs::permissions(options.data_dir, fs::perms::owner_all, ec);
+
+  const auto owner_rw = fs::perms::owner_read | fs::perms::owner_write;
+  const auto ca = create_certificate_authority(config.hostname, std::chrono::hours(24 * 3650));
+  std::vector<std::string> names{"localhost"};
+  if (config.hostname != "localhost") names.push_back(config.hostname);
+  const auto server =
+      issue_server_certificate(ca, names, {"127.0.0.1", "::1"}, std::chrono::hours(24 * 825));
+  write_file(config.ca_certificate_file(), ca.certificate_pem,
+             owner_rw | fs::perms::group_read | fs::perms::others_read);
+  write_file(config.ca_key_file(), ca.private_key_pem, owner_rw);
+  write_file(config.server_chain_file(), server.certificate_pem + ca.certificate_pem, owner_rw);
+  write_file(config.server_key_file(), server.private_key_pem, owner_rw);
+
+  InitResult result;
+  result.fingerprint = protocol::certificate_fingerprint(ca.certificate_pem);
+  result.admin_user = options.admin_user;
+  std::string password;
+  if (options.admin_password) {
+    password = *options.admin_password;
+  } else {
+    password = random_token(18);
+    result.admin_password = password;
+  }
+  auto store = SqliteStore::open(config.database_file());
+  store->create_user(options.admin_user, "admin", hash_password(password));
+  store.reset();
+
+  // The configuration is written last: its presence marks a complete data directory.
+  write_file(config.config_file(), config.to_json().dump(2) + "\n", owner_rw);
+  return result;
+}
+
+}  // namespace tether::relay
