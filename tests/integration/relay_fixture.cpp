@@ -1,0 +1,99 @@
+#include "relay_fixture.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+
+namespace tether::testing {
+
+namespace fs = std::filesystem;
+
+void RelayFixture::SetUp() {
+  std::random_device random;
+  dir_ = fs::temp_directory_path() /
+         ("tether-it-" + std::to_string(getpid()) + "-" + std::to_string(random()));
+  fs::create_directories(dir_);
+  data_ = dir_ / "relay";
+  std::ofstream(dir_ / "admin-password") << kAdminPassword << "\n";
+  auto init = run({TETHER_RELAY_BIN, "init", "--data", data_.string(), "--admin-password-file",
+                   (dir_ / "admin-password").string()});
+  ASSERT_EQ(init.status, 0) << init.err;
+  const auto pos = init.out.find("fingerprint: ");
+  ASSERT_NE(pos, std::string::npos) << init.out;
+  fingerprint_ = init.out.substr(pos + 13, init.out.find('\n', pos) - pos - 13);
+  ASSERT_EQ(fingerprint_.size(), 7u + 64u) << fingerprint_;
+}
+
+void RelayFixture::TearDown() {
+  stop_relay();
+  std::error_code ignored;
+  fs::remove_all(dir_, ignored);
+}
+
+void RelayFixture::configure(const nlohmann::json& overrides) {
+  nlohmann::json config;
+  {
+    std::ifstream in(data_ / "relay.json");
+    config = nlohmann::json::parse(in);
+  }
+  config.update(overrides);
+  std::ofstream(data_ / "relay.json") << config.dump(2);
+}
+
+void RelayFixture::start_relay(const std::string& listen) {
+  relay_ = std::make_unique<Process>(std::vector<std::string>{
+      TETHER_RELAY_BIN, "serve", "--data", data_.string(), "--listen", listen});
+  auto line = relay_->wait_for_line("listening on ");
+  ASSERT_TRUE(line) << "relay did not start: " << relay_->err();
+  address_ = line->substr(line->find("listening on ") + 13);
+}
+
+void RelayFixture::stop_relay() {
+  if (!relay_) return;
+  relay_->signal(SIGTERM);
+  const auto status = relay_->wait(10s);
+  EXPECT_TRUE(status.has_value()) << "relay did not stop within 10 s of SIGTERM";
+  if (status) EXPECT_EQ(*status, 0) << relay_->err();
+  relay_.reset();
+}
+
+RunResult RelayFixture::console(std::vector<std::string> args, std::chrono::milliseconds timeout) {
+  args.insert(args.begin(), TETHER_CONSOLE_BIN);
+  return run(std::move(args), {{"TETHER_CONFIG_DIR", (dir_ / "console").string()}}, timeout);
+}
+
+void RelayFixture::login() {
+  auto result = console({"login", "--relay", "https://" + address_, "--fingerprint", fingerprint_,
+                         "--user", "admin", "--password-file", (dir_ / "admin-password").string()});
+  ASSERT_EQ(result.status, 0) << result.err;
+}
+
+nlohmann::json RelayFixture::console_json(std::vector<std::string> args) {
+  args.push_back("--json");
+  auto result = console(args);
+  EXPECT_EQ(result.status, 0) << result.err;
+  auto json = nlohmann::json::parse(result.out, nullptr, false);
+  EXPECT_FALSE(json.is_discarded()) << result.out;
+  return json;
+}
+
+std::unique_ptr<Process> RelayFixture::start_agent(const std::string& consent, std::string& code) {
+  auto agent = std::make_unique<Process>(std::vector<std::string>{
+      TETHER_AGENT_BIN, "support", "--relay", "wss://" + address_, "--fingerprint", fingerprint_,
+      "--consent", consent});
+  auto line = agent->wait_for_line("support code: ");
+  EXPECT_TRUE(line) << "agent printed no support code: " << agent->out() << agent->err();
+  code = line ? digits_of(*line) : "";
+  return agent;
+}
+
+std::string digits_of(const std::string& line) {
+  std::string digits;
+  for (char c : line.substr(line.find(':') + 1)) {
+    if (c >= '0' && c <= '9') digits.push_back(c);
+  }
+  return digits;
+}
+
+}  // namespace tether::testing
