@@ -1,0 +1,112 @@
+#include "tether/protocol/message.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tether/protocol/limits.hpp"
+
+namespace tether::protocol {
+namespace {
+
+std::vector<Message> sample_messages() {
+  Hello hello{1, "agent", "attended", {"0.1.0", "pc-42", "Debian GNU/Linux 12"}, std::nullopt};
+  Hello resumed = hello;
+  resumed.resume = Hello::Resume{"123456785", "c2VjcmV0"};
+  return {hello,
+          resumed,
+          Welcome{1, "123456785", "2026-11-25T10:00:00Z", "c2VjcmV0", false},
+          Welcome{1, "123456785", "2026-11-25T10:00:00Z", std::nullopt, true},
+          JoinRequest{"r1", "S-1", "Ada Admin", {"T-7", "Printer offline"}, {"diagnostics"}},
+          Consent{"r1", "S-1", true, {"diagnostics"}, "alice"},
+          Consent{"r1", "S-1", false, {}, "alice"},
+          DiagRequest{"r2", "S-1", {}},
+          DiagRequest{"r2", "S-1", {"system", "memory"}},
+          DiagResult{"r2", "S-1", {{"schema", 1}, {"system", {{"hostname", "pc-42"}}}}},
+          SessionEnd{"S-1", "done", "ada"},
+          SessionEnd{"", "", ""},
+          ErrorMessage{"forbidden", "not permitted", "r2"},
+          ErrorMessage{"bad_json", "", std::nullopt},
+          ChannelOpen{1, "S-1", "shell", 65536, {{"cols", 80}}},
+          ChannelClose{1, "exited"}};
+}
+
+TEST(MessageCodec, EveryMessageSurvivesARoundTrip) {
+  for (const auto& message : sample_messages()) {
+    const auto text = encode(message);
+    auto parsed = parse_message(text);
+    ASSERT_TRUE(parsed) << text << ": " << parsed.error().message();
+    EXPECT_EQ(*parsed, message) << text;
+    EXPECT_EQ(type_name(*parsed), type_name(message));
+  }
+}
+
+TEST(MessageCodec, WireNamesAreStable) {
+  EXPECT_EQ(encode(SessionEnd{"S-3", "fixed", "ada"}),
+            R"({"by":"ada","reason":"fixed","session":"S-3","type":"session_end"})");
+  EXPECT_EQ(type_name(Message{Consent{}}), "consent");
+}
+
+struct BadInput {
+  const char* name;
+  std::string text;
+  Error expected;
+};
+
+class MalformedMessage : public testing::TestWithParam<BadInput> {};
+
+TEST_P(MalformedMessage, IsRejectedWithItsErrorCode) {
+  auto parsed = parse_message(GetParam().text);
+  ASSERT_FALSE(parsed) << GetParam().text;
+  EXPECT_EQ(parsed.error(), make_error_code(GetParam().expected))
+      << GetParam().text << " gave " << parsed.error().message();
+}
+
+const std::string kHello =
+    R"("version":1,"role":"agent","mode":"attended","agent":{"version":"1","hostname":"h","os":"x"})";
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, MalformedMessage,
+    testing::Values(
+        BadInput{"empty", "", Error::bad_json},
+        BadInput{"not_json", "hello there", Error::bad_json},
+        BadInput{"truncated", R"({"type":"hello","version":1)", Error::bad_json},
+        BadInput{"trailing_garbage", R"({"type":"error","code":"x","message":""} x)", Error::bad_json},
+        BadInput{"invalid_utf8", "{\"type\":\"error\",\"code\":\"\xff\xfe\",\"message\":\"\"}", Error::bad_json},
+        BadInput{"array", "[1,2,3]", Error::bad_message},
+        BadInput{"string", R"("hello")", Error::bad_message},
+        BadInput{"no_type", R"({"version":1})", Error::bad_message},
+        BadInput{"type_not_string", R"({"type":7})", Error::bad_message},
+        BadInput{"unknown_type", R"({"type":"format_disk"})", Error::unknown_type},
+        BadInput{"old_version", R"({"type":"hello","version":0,"role":"agent","mode":"attended","agent":{"version":"1","hostname":"h","os":"x"}})", Error::unsupported_version},
+        BadInput{"future_version", R"({"type":"hello","version":2,"role":"agent","mode":"attended","agent":{"version":"1","hostname":"h","os":"x"}})", Error::unsupported_version},
+        BadInput{"version_string", R"({"type":"hello","version":"1","role":"agent","mode":"attended","agent":{"version":"1","hostname":"h","os":"x"}})", Error::bad_message},
+        BadInput{"missing_field", R"({"type":"hello","version":1,"role":"agent","mode":"attended"})", Error::bad_message},
+        BadInput{"wrong_role", R"({"type":"hello","version":1,"role":"technician","mode":"attended","agent":{"version":"1","hostname":"h","os":"x"}})", Error::bad_message},
+        BadInput{"unknown_field", "{\"type\":\"hello\"," + kHello + ",\"admin\":true}", Error::bad_message},
+        BadInput{"unknown_nested_field", R"({"type":"hello","version":1,"role":"agent","mode":"attended","agent":{"version":"1","hostname":"h","os":"x","uid":0}})", Error::bad_message},
+        BadInput{"null_field", R"({"type":"consent","id":null,"session":"S-1","granted":true,"scopes":[],"by":"a"})", Error::bad_message},
+        BadInput{"bool_as_string", R"({"type":"consent","id":"1","session":"S-1","granted":"yes","scopes":[],"by":"a"})", Error::bad_message},
+        BadInput{"scope_not_string", R"({"type":"consent","id":"1","session":"S-1","granted":true,"scopes":[1],"by":"a"})", Error::bad_message},
+        BadInput{"snapshot_not_object", R"({"type":"diag_result","id":"1","session":"S-1","snapshot":[]})", Error::bad_message},
+        BadInput{"negative_channel", R"({"type":"channel_close","channel":-1,"reason":""})", Error::bad_message},
+        BadInput{"huge_channel", R"({"type":"channel_close","channel":4294967296,"reason":""})", Error::bad_message},
+        BadInput{"channel_zero", R"({"type":"channel_open","channel":0,"session":"S-1","kind":"shell","window":1})", Error::bad_message},
+        BadInput{"long_text", R"({"type":"error","code":"x","message":")" + std::string(kMaxTextField + 1, 'a') + "\"}", Error::bad_message},
+        BadInput{"deep_nesting", R"({"type":"diag_result","id":"1","session":"S-1","snapshot":)" + std::string(100000, '[') , Error::bad_message},
+        BadInput{"oversized", R"({"type":"error","code":"x","message":")" + std::string(kMaxControlMessageBytes, 'a') + "\"}", Error::message_too_large}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(MessageCodec, BracketsInsideStringsDoNotCountAsNesting) {
+  EXPECT_TRUE(json_depth_within(R"({"a":"[[[[[[[[[[\"[[[["})", 2));
+  EXPECT_FALSE(json_depth_within("[[[", 2));
+  EXPECT_TRUE(json_depth_within("[[]][[]]", 2));
+}
+
+TEST(MessageCodec, DeepButAllowedSnapshotsParse) {
+  std::string nested = "1";
+  for (int i = 0; i < kMaxJsonDepth - 2; ++i) nested = "[" + nested + "]";
+  auto parsed = parse_message(R"({"type":"diag_result","id":"1","session":"S-1","snapshot":{"a":)" + nested + "}}");
+  EXPECT_TRUE(parsed) << parsed.error().message();
+}
+
+}  // namespace
+}  // namespace tether::protocol
