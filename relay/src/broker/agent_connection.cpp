@@ -345,7 +345,8 @@ asio::awaitable<void> AgentConnection::send_close(Error error, std::string messa
   auto [write_ec, n] = co_await ws_.async_write(asio::buffer(protocol::encode(out)),
                                                 asio::as_tuple(asio::use_awaitable));
   if (!write_ec) {
-    websocket::close_reason reason(protocol::close_code(error), message.substr(0, 120));
+    websocket::close_reason reason(static_cast<websocket::close_code>(protocol::close_code(error)),
+                                 message.substr(0, 120));
     co_await ws_.async_close(reason, asio::as_tuple(asio::use_awaitable));
   }
   closed_ = true;

@@ -20,6 +20,7 @@
 #include "broker/session_broker.hpp"
 #include "net/connection.hpp"
 #include "relay_context.hpp"
+#include "tether/protocol/tls.hpp"
 #include "tether/relay/sqlite_store.hpp"
 
 namespace tether::relay {

@@ -1,0 +1,69 @@
+#pragma once
+/// The embedded Store: one SQLite file in WAL mode with synchronous=FULL, so a mutating
+/// call returns only after its transaction is durable. The schema is migrated forward on
+/// open (PRAGMA user_version); a database from a newer Tether is refused.
+
+#include <filesystem>
+#include <memory>
+
+#include "tether/relay/store.hpp"
+
+struct sqlite3;
+
+namespace tether::relay {
+
+class SqliteStore final : public Store {
+ public:
+  /// Opens or creates `file` (created 0600). Throws StoreError with a message naming the
+  /// file when it cannot be opened, is not a Tether database, or is from a newer version.
+  static std::unique_ptr<SqliteStore> open(const std::filesystem::path& file);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  /// Schema version this build writes.
+  static int schema_version();
+
+  std::optional<User> find_user(std::string_view name) override;
+  User create_user(std::string_view name, std::string_view role,
+                   std::string_view password_hash) override;
+  std::int64_t count_users() override;
+
+  void save_token(std::string_view token_hash, std::int64_t user_id, TimePoint expires_at) override;
+  std::optional<User> user_for_token(std::string_view token_hash, TimePoint now) override;
+
+  Ticket create_ticket(std::string_view title, std::string_view description,
+                       std::string_view requester, std::string_view created_by,
+                       TimePoint now) override;
+  std::optional<Ticket> find_ticket(std::int64_t id) override;
+  std::vector<Ticket> list_tickets() override;
+
+  SessionRecord create_session(std::int64_t ticket_id, std::string_view technician,
+                               std::string_view joined_by, std::string_view device,
+                               TimePoint now) override;
+  std::optional<SessionRecord> find_session(std::int64_t id) override;
+  std::vector<SessionRecord> sessions_for_ticket(std::int64_t ticket_id) override;
+  void record_consent(std::int64_t session_id, const nlohmann::json& consent) override;
+  void end_session(std::int64_t session_id, TimePoint at, std::string_view note) override;
+
+  TimelineEntry append_timeline(const TimelineEntry& entry) override;
+  std::vector<TimelineEntry> timeline(std::int64_t ticket_id) override;
+
+  Snapshot save_snapshot(std::int64_t session_id, const nlohmann::json& data, TimePoint at) override;
+  std::optional<Snapshot> latest_snapshot(std::int64_t session_id) override;
+
+  void save_support_code(const SupportCodeRecord& record) override;
+  std::optional<SupportCodeRecord> find_support_code(std::string_view code_hash) override;
+  bool claim_support_code(std::string_view code_hash, std::int64_t session_id) override;
+  std::size_t purge_expired_codes(TimePoint now) override;
+
+ private:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  void migrate(const std::filesystem::path& file);
+  void exec(const char* sql);
+  TimelineEntry insert_timeline(const TimelineEntry& entry);
+
+  sqlite3* db_;
+};
+
+}  // namespace tether::relay
