@@ -150,20 +150,24 @@ class SupportAgent {
     while (!done_) {
       connection_ = std::make_shared<Connection>(io_, tls_);
       auto connection = connection_;
+      boost::system::error_code connect_error;
       try {
         co_await protocol::connect_agent_websocket(connection->ws, options_.relay,
                                                    protocol::kHandshakeTimeout);
       } catch (const boost::system::system_error& e) {
-        if (protocol::is_verification_failure(e.code())) {
+        connect_error = e.code();
+      }
+      if (connect_error) {
+        if (protocol::is_verification_failure(connect_error)) {
           out_ << "The relay at " << options_.relay.authority() << " is not the one you were told"
                << " to trust (" << options_.trust.describe() << "). Not connecting." << std::endl;
-          std::cerr << "tether-agent: relay identity mismatch: " << e.code().message() << "\n";
+          std::cerr << "tether-agent: relay identity mismatch: " << connect_error.message() << "\n";
           finish(kExitIdentity);
           co_return;
         }
         const auto delay = backoff.next();
         std::cerr << "tether-agent: cannot reach relay " << options_.relay.authority() << ": "
-                  << e.code().message() << "; retrying in " << delay.count() << " ms\n";
+                  << connect_error.message() << "; retrying in " << delay.count() << " ms\n";
         co_await sleep(delay);
         continue;
       }

@@ -365,13 +365,15 @@ void AgentConnection::send(protocol::Message message) {
   });
 }
 
+// A free coroutine holding the connection alive by parameter: capturing coroutine lambdas
+// are miscompiled by GCC 12 when handed to co_spawn.
+asio::awaitable<void> AgentConnection::close_owned(std::shared_ptr<AgentConnection> self,
+                                                   Error error) {
+  co_await self->close_with(error, std::string(protocol::describe(error)));
+}
+
 void AgentConnection::close(Error error) {
-  asio::co_spawn(
-      strand_,
-      [self = shared_from_this(), error]() -> asio::awaitable<void> {
-        co_await self->close_with(error, std::string(protocol::describe(error)));
-      },
-      asio::detached);
+  asio::co_spawn(strand_, close_owned(shared_from_this(), error), asio::detached);
 }
 
 void AgentConnection::bind_session(std::int64_t session_id) {

@@ -65,6 +65,8 @@ class AgentConnection : public std::enable_shared_from_this<AgentConnection> {
   boost::asio::awaitable<void> expiry_watch(std::chrono::system_clock::time_point expires_at);
   boost::asio::awaitable<void> handle(protocol::Message message);
   boost::asio::awaitable<void> close_with(protocol::Error error, std::string message);
+  static boost::asio::awaitable<void> close_owned(std::shared_ptr<AgentConnection> self,
+                                                  protocol::Error error);
   boost::asio::awaitable<void> send_close(protocol::Error error, std::string message);
   void enqueue(std::string text);
   void fail_pending();
