@@ -196,7 +196,7 @@ DiagRequest read_diag_request(FieldReader& r) {
   DiagRequest m;
   m.id = r.string("id");
   m.session = r.string("session");
-  m.sections = r.strings("sections");
+  if (r.has("sections")) m.sections = r.strings("sections");
   return m;
 }
 

@@ -128,7 +128,7 @@ asio::awaitable<bool> AgentConnection::handshake(
   spdlog::info("agent {} ({}) {}", remote_, device_,
                welcome->resumed ? "resumed its support code" : "received a support code");
   if (!session_id_) {
-    asio::co_spawn(strand_, expiry_watch(protocol::parse_time(welcome->expires_at).value()),
+    asio::co_spawn(strand_, expiry_watch(code_expires_at_),
                    asio::detached);
   }
   co_return true;
@@ -147,7 +147,9 @@ asio::awaitable<protocol::Result<protocol::Welcome>> AgentConnection::answer_hel
     record.code_hash = sha256_hex(code.digits());
     record.secret_hash = sha256_hex(secret);
     record.created_at = issued_at;
-    record.expires_at = issued_at + context_.config.support_code_ttl;
+    // Whole seconds, so the time the user is shown is exactly when the code stops working.
+    record.expires_at = std::chrono::ceil<std::chrono::seconds>(issued_at + context_.config.support_code_ttl);
+    code_expires_at_ = record.expires_at;
     co_await context_.store.run([record](Store& store) { store.save_support_code(record); });
     code_hash_ = record.code_hash;
     welcome.support_code = code.digits();
@@ -179,6 +181,7 @@ asio::awaitable<protocol::Result<protocol::Welcome>> AgentConnection::answer_hel
   }
   code_hash_ = code_hash;
   welcome.support_code = code->digits();
+  code_expires_at_ = record->expires_at;
   welcome.expires_at = protocol::format_time(record->expires_at);
   welcome.resumed = true;
   if (session_id_) {
@@ -228,13 +231,13 @@ asio::awaitable<void> AgentConnection::read_loop() {
     }
     if (!ws_.got_text()) {
       co_await close_with(Error::channel_error, "no channel is open on this connection");
-      co_return;
+      continue;  // Keep reading: the close handshake completes through this reader.
     }
     auto parsed = protocol::parse_message(beast::buffers_to_string(buffer.data()));
     if (!parsed) {
       // A malformed message ends this peer only; the code says what was wrong.
       co_await close_with(static_cast<Error>(parsed.error().value()), parsed.error().message());
-      co_return;
+      continue;  // Keep reading: the close handshake completes through this reader.
     }
     if (close_request_) continue;  // Closing: drain until the peer acknowledges.
     co_await handle(std::move(*parsed));

@@ -62,6 +62,7 @@ class AgentConnection : public std::enable_shared_from_this<AgentConnection> {
       const protocol::Hello& hello);
   boost::asio::awaitable<void> read_loop();
   boost::asio::awaitable<void> write_loop();
+  std::chrono::system_clock::time_point code_expires_at_;
   boost::asio::awaitable<void> expiry_watch(std::chrono::system_clock::time_point expires_at);
   boost::asio::awaitable<void> handle(protocol::Message message);
   boost::asio::awaitable<void> close_with(protocol::Error error, std::string message);

@@ -121,7 +121,8 @@ class Store {
   virtual std::vector<SessionRecord> sessions_for_ticket(std::int64_t ticket_id) = 0;
   /// Records the user's answer; status becomes "active" or "refused".
   virtual void record_consent(std::int64_t session_id, const nlohmann::json& consent) = 0;
-  /// Status becomes "ended" with the end time and note. No-op if already ended.
+  /// Sets the end time and note; status becomes "ended" (a "refused" session stays
+  /// "refused"). No-op if the session already has an end time.
   virtual void end_session(std::int64_t session_id, TimePoint at, std::string_view note) = 0;
 
   // Timeline, in insertion order. Appending touches the ticket's updated_at.

@@ -383,8 +383,9 @@ void SqliteStore::record_consent(std::int64_t session_id, const nlohmann::json& 
 }
 
 void SqliteStore::end_session(std::int64_t session_id, TimePoint at, std::string_view note) {
-  Statement s(db_, "UPDATE sessions SET status = 'ended', ended_at = ?, end_note = ? "
-                   "WHERE id = ? AND status <> 'ended'");
+  // A refused session keeps its status: it ended, but it never started.
+  Statement s(db_, "UPDATE sessions SET status = CASE status WHEN 'refused' THEN 'refused' "
+                   "ELSE 'ended' END, ended_at = ?, end_note = ? WHERE id = ? AND ended_at IS NULL");
   s.bind(1, at).bind(2, note).bind(3, session_id).run();
 }
 
