@@ -228,7 +228,7 @@ class SupportAgent {
       } else if (auto* end = std::get_if<protocol::SessionEnd>(&*message)) {
         if (end->session.empty() || end->session == session_) {
           out_ << "Session " << (session_.empty() ? end->session : session_) << " ended by "
-               << end->by << (end->reason.empty() ? "" : ": " + end->reason) << "." << std::endl;
+               << printable(end->by) << (end->reason.empty() ? "" : ": " + printable(end->reason)) << "." << std::endl;
           co_await connection->close();
           finish(session_.empty() ? kExitFailed : kExitSessionEnded);
           co_return false;
@@ -286,11 +286,23 @@ class SupportAgent {
     }
   }
 
+  // Names and titles come from other people: control characters must not reach the
+  // user's terminal, where they could hide or fake part of the consent prompt.
+  static std::string printable(std::string text) {
+    for (auto& c : text) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+    }
+    return text;
+  }
+
   void on_join(const protocol::JoinRequest& join, std::shared_ptr<Connection> connection) {
-    out_ << "\n" << join.technician << " wants to join this PC for ticket " << join.ticket.number
-         << " (" << join.ticket.title << ") as session " << join.session << ".\n"
+    out_ << "\n" << printable(join.technician) << " wants to join this PC for ticket "
+         << printable(join.ticket.number) << " (" << printable(join.ticket.title)
+         << ") as session " << printable(join.session) << ".\n"
          << "They ask for: ";
-    for (std::size_t i = 0; i < join.scopes.size(); ++i) out_ << (i ? ", " : "") << join.scopes[i];
+    for (std::size_t i = 0; i < join.scopes.size(); ++i) {
+      out_ << (i ? ", " : "") << printable(join.scopes[i]);
+    }
     out_ << "." << std::endl;
     auto reply = [this, join, connection](bool granted) {
       protocol::Consent consent;
