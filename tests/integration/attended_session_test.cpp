@@ -41,6 +41,11 @@ TEST_F(AttendedSession, TicketJoinDiagnosticsEndLandOnTheTimelineInOrder) {
   EXPECT_EQ(diag.at("snapshot").at("system").at("hostname"), host);
   EXPECT_GT(diag.at("snapshot").at("memory").at("total_bytes").get<long long>(), 0);
 
+  // A section name the agent cannot use is refused by the relay; the agent stays connected.
+  auto bad_section = console({"diag", "S-1", "--section", ""});
+  EXPECT_NE(bad_section.status, 0);
+  EXPECT_NE(bad_section.err.find("section"), std::string::npos) << bad_section.err;
+
   auto human = console({"diag", "S-1"});
   ASSERT_EQ(human.status, 0) << human.err;
   EXPECT_NE(human.out.find(host), std::string::npos) << human.out;
@@ -78,6 +83,9 @@ TEST_F(AttendedSession, RefusedConsentSharesNothing) {
   EXPECT_EQ(join.status, 1);
   EXPECT_NE(join.err.find("refused"), std::string::npos) << join.err;
   ASSERT_TRUE(agent->wait_for_line("You refused the session"));
+  // The code is spent: the agent is told the session will not happen and stops.
+  ASSERT_TRUE(agent->wait_for_line("did not start: consent refused")) << agent->out();
+  EXPECT_EQ(agent->wait(10s), 1);
 
   auto diag = console({"diag", "S-1"});
   EXPECT_NE(diag.status, 0);

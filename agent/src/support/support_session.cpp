@@ -226,9 +226,16 @@ class SupportAgent {
       } else if (auto* request = std::get_if<protocol::DiagRequest>(&*message)) {
         asio::co_spawn(io_, on_diag(*request, connection), asio::detached);
       } else if (auto* end = std::get_if<protocol::SessionEnd>(&*message)) {
-        if (end->session.empty() || end->session == session_) {
-          out_ << "Session " << (session_.empty() ? end->session : session_) << " ended by "
-               << printable(end->by) << (end->reason.empty() ? "" : ": " + printable(end->reason)) << "." << std::endl;
+        if (end->session.empty() || end->session == session_ || end->session == asked_session_) {
+          const auto reason = end->reason.empty() ? "" : ": " + printable(end->reason);
+          if (!session_.empty()) {
+            out_ << "Session " << session_ << " ended by " << printable(end->by) << reason << "."
+                 << std::endl;
+          } else if (!asked_session_.empty()) {
+            out_ << "Session " << asked_session_ << " did not start" << reason << "." << std::endl;
+          } else {
+            out_ << "The relay ended this support request" << reason << "." << std::endl;
+          }
           co_await connection->close();
           finish(session_.empty() ? kExitFailed : kExitSessionEnded);
           co_return false;
@@ -296,6 +303,7 @@ class SupportAgent {
   }
 
   void on_join(const protocol::JoinRequest& join, std::shared_ptr<Connection> connection) {
+    asked_session_ = join.session;
     out_ << "\n" << printable(join.technician) << " wants to join this PC for ticket "
          << printable(join.ticket.number) << " (" << printable(join.ticket.title)
          << ") as session " << printable(join.session) << ".\n"
@@ -388,7 +396,8 @@ class SupportAgent {
   std::string os_;
   std::string code_;
   std::string secret_;
-  std::string session_;
+  std::string session_;        // The session the user accepted.
+  std::string asked_session_;  // The session the user was last asked about.
   std::vector<std::string> scopes_;
   int exit_code_ = kExitFailed;
   bool done_ = false;

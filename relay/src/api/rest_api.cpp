@@ -430,9 +430,11 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
   });
   if (outcome != Error::ok) {
     co_await context_.broker.detach_session(session->id);
-    if (outcome != Error::consent_refused) {
-      agent->send(protocol::SessionEnd{join.session, "no consent in time", user.name});
-    }
+    // The code is spent either way; the agent learns the session will not happen and stops.
+    agent->send(protocol::SessionEnd{join.session,
+                                     outcome == Error::consent_refused ? "consent refused"
+                                                                       : "no consent in time",
+                                     "relay"});
     fail(outcome, outcome == Error::consent_refused
                       ? "the user refused the session; nothing was shared"
                       : std::string(protocol::describe(outcome)));
@@ -479,7 +481,7 @@ asio::awaitable<json> RestApi::take_diagnostics(const User& user, std::int64_t i
       fail(Error::bad_request, "\"sections\" must be a list of section names");
     }
     for (const auto& s : *sections) {
-      if (!s.is_string() || s.get<std::string>().size() > 64) {
+      if (!s.is_string() || s.get<std::string>().empty() || s.get<std::string>().size() > 64) {
         fail(Error::bad_request, "\"sections\" must be a list of section names");
       }
       request.sections.push_back(s.get<std::string>());

@@ -141,22 +141,34 @@ asio::awaitable<protocol::Result<protocol::Welcome>> AgentConnection::answer_hel
   welcome.version = protocol::kProtocolVersion;
 
   if (!hello.resume) {
-    const auto code = protocol::SupportCode::generate();
-    const auto secret = random_token();
-    SupportCodeRecord record;
-    record.code_hash = sha256_hex(code.digits());
-    record.secret_hash = sha256_hex(secret);
-    record.created_at = issued_at;
-    // Whole seconds, so the time the user is shown is exactly when the code stops working.
-    record.expires_at = std::chrono::ceil<std::chrono::seconds>(issued_at + context_.config.support_code_ttl);
-    code_expires_at_ = record.expires_at;
-    co_await context_.store.run([record](Store& store) { store.save_support_code(record); });
-    code_hash_ = record.code_hash;
-    welcome.support_code = code.digits();
-    welcome.expires_at = protocol::format_time(record.expires_at);
-    welcome.secret = secret;
-    welcome.resumed = false;
-    co_return welcome;
+    // A fresh code must not collide with one still on record (used codes stay while their
+    // session lives); with 10^8 codes a retry is rare and a few always suffice.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      const auto code = protocol::SupportCode::generate();
+      const auto secret = random_token();
+      SupportCodeRecord record;
+      record.code_hash = sha256_hex(code.digits());
+      record.secret_hash = sha256_hex(secret);
+      record.created_at = issued_at;
+      // Whole seconds, so the time the user is shown is exactly when the code stops working.
+      record.expires_at =
+          std::chrono::ceil<std::chrono::seconds>(issued_at + context_.config.support_code_ttl);
+      const bool saved = co_await context_.store.run([record](Store& store) {
+        store.purge_expired_codes(record.created_at);
+        if (store.find_support_code(record.code_hash)) return false;
+        store.save_support_code(record);
+        return true;
+      });
+      if (!saved) continue;
+      code_expires_at_ = record.expires_at;
+      code_hash_ = record.code_hash;
+      welcome.support_code = code.digits();
+      welcome.expires_at = protocol::format_time(record.expires_at);
+      welcome.secret = secret;
+      welcome.resumed = false;
+      co_return welcome;
+    }
+    co_return protocol::make_error_code(Error::internal);
   }
 
   // A reconnecting agent proves it holds the code with the secret it was given.
@@ -258,6 +270,11 @@ asio::awaitable<void> AgentConnection::handle(protocol::Message message) {
         }
       },
       message);
+  if (auto* error = std::get_if<protocol::ErrorMessage>(&message); error && !error->id) {
+    // The agent could not use something the relay sent; it says so and carries on.
+    spdlog::warn("agent {}: reported {}: {}", remote_, error->code, error->message);
+    co_return;
+  }
   if (reply_id) {
     auto it = pending_.find(*reply_id);
     if (it == pending_.end()) co_return;  // A late answer to a request that timed out.
