@@ -77,9 +77,9 @@ int main(int argc, char** argv) {
   }
   auto trust = trust_from(fingerprint, ca_file);
   if (!trust) return 2;
-  tether::agent::SupportOptions options{*url, *trust,
-                                        consent == "auto" ? tether::agent::ConsentMode::auto_grant
-                                                          : tether::agent::ConsentMode::ask,
-                                        &std::cin, &std::cout};
+  tether::agent::SupportOptions options{
+      *url, *trust,
+      consent == "auto" ? tether::agent::ConsentMode::auto_grant : tether::agent::ConsentMode::ask,
+      &std::cin, &std::cout};
   return tether::agent::run_support(options);
 }

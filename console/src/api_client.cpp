@@ -41,7 +41,8 @@ ApiClient::ApiClient(const std::string& relay, const std::string& fingerprint,
 ApiClient ApiClient::from_saved_credentials() {
   auto saved = load_credentials();
   if (!saved) {
-    throw CommandError("not logged in: run `tether login --relay URL --fingerprint SHA256:… --user NAME`");
+    throw CommandError(
+        "not logged in: run `tether login --relay URL --fingerprint SHA256:… --user NAME`");
   }
   return ApiClient(saved->relay, saved->fingerprint, saved->ca_file, saved->token);
 }
@@ -77,7 +78,8 @@ nlohmann::json ApiClient::call(boost::beast::http::verb method, const std::strin
     if (error.contains("message") && error["message"].is_string()) {
       message = error["message"].get<std::string>();
     }
-    if (error.contains("code") && error["code"].is_string()) code = error["code"].get<std::string>();
+    if (error.contains("code") && error["code"].is_string())
+      code = error["code"].get<std::string>();
   }
   if (response->status == 401 && path != "/login") {
     message += " (run `tether login` again)";

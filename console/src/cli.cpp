@@ -76,9 +76,10 @@ int run_cli(int argc, char** argv) {
     action = [&] {
       const auto ca = ca_file.empty() ? std::string() : std::filesystem::absolute(ca_file).string();
       ApiClient client(relay, fingerprint, ca);
-      const auto reply = client.post("/login", {{"user", user}, {"password", read_password(password_file)}});
-      save_credentials({relay, fingerprint, ca, user, reply.value("token", ""),
-                        reply.value("expires_at", "")});
+      const auto reply =
+          client.post("/login", {{"user", user}, {"password", read_password(password_file)}});
+      save_credentials(
+          {relay, fingerprint, ca, user, reply.value("token", ""), reply.value("expires_at", "")});
       std::cout << "Logged in to " << relay << " as " << user << " (token valid until "
                 << reply.value("expires_at", "?") << ").\n";
     };
@@ -110,12 +111,14 @@ int run_cli(int argc, char** argv) {
       print(reply.value("tickets", json::array()), as_json, render_ticket_list);
     };
   });
-  auto* ticket_show = ticket->add_subcommand("show", "Show a ticket with its sessions and timeline");
+  auto* ticket_show =
+      ticket->add_subcommand("show", "Show a ticket with its sessions and timeline");
   ticket_show->add_option("TICKET", ticket_id, "Ticket, e.g. T-1")->required();
   ticket_show->add_flag("--json", as_json, "Print JSON");
   ticket_show->callback([&] {
     action = [&] {
-      print(ApiClient::from_saved_credentials().get("/tickets/" + ticket_id), as_json, render_ticket);
+      print(ApiClient::from_saved_credentials().get("/tickets/" + ticket_id), as_json,
+            render_ticket);
     };
   });
 
@@ -170,8 +173,8 @@ int run_cli(int argc, char** argv) {
     action = [&] {
       json body = json::object();
       if (!sections.empty()) body["sections"] = sections;
-      const auto reply =
-          ApiClient::from_saved_credentials().post("/sessions/" + session_id + "/diagnostics", body);
+      const auto reply = ApiClient::from_saved_credentials().post(
+          "/sessions/" + session_id + "/diagnostics", body);
       print(reply, as_json, [](const json& v) {
         return render_diagnostics_text(v.value("snapshot", json::object()));
       });

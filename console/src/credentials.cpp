@@ -51,9 +51,9 @@ void save_credentials(const Credentials& c) {
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create " + dir.string() + ": " + ec.message());
   fs::permissions(dir, fs::perms::owner_all, ec);
-  const nlohmann::json json{{"relay", c.relay},      {"fingerprint", c.fingerprint},
-                            {"ca_file", c.ca_file},  {"user", c.user},
-                            {"token", c.token},      {"expires_at", c.expires_at}};
+  const nlohmann::json json{{"relay", c.relay},     {"fingerprint", c.fingerprint},
+                            {"ca_file", c.ca_file}, {"user", c.user},
+                            {"token", c.token},     {"expires_at", c.expires_at}};
   const auto text = json.dump(2) + "\n";
   const auto temp = dir / "credentials.json.tmp";
   // Created 0600 from the start, so the token is never readable by others, even briefly.

@@ -64,9 +64,15 @@ class Category final : public std::error_category {
 
 }  // namespace
 
-std::string_view to_string(Error e) noexcept { return info(e).name; }
-std::string_view describe(Error e) noexcept { return info(e).description; }
-int http_status(Error e) noexcept { return info(e).http_status; }
+std::string_view to_string(Error e) noexcept {
+  return info(e).name;
+}
+std::string_view describe(Error e) noexcept {
+  return info(e).description;
+}
+int http_status(Error e) noexcept {
+  return info(e).http_status;
+}
 
 Error error_from_string(std::string_view name) noexcept {
   for (const auto& i : kErrors) {

@@ -70,6 +70,8 @@ ChannelState* ChannelTable::find(std::uint32_t id) {
   return it == channels_.end() ? nullptr : &it->second;
 }
 
-bool ChannelTable::close(std::uint32_t id) { return channels_.erase(id) == 1; }
+bool ChannelTable::close(std::uint32_t id) {
+  return channels_.erase(id) == 1;
+}
 
 }  // namespace tether::protocol

@@ -74,6 +74,8 @@ std::string encode_credit_frame(std::uint32_t channel, std::uint32_t increment) 
   return out;
 }
 
-std::string encode_eof_frame(std::uint32_t channel) { return header(FrameKind::eof, channel); }
+std::string encode_eof_frame(std::uint32_t channel) {
+  return header(FrameKind::eof, channel);
+}
 
 }  // namespace tether::protocol

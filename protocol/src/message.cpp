@@ -67,7 +67,8 @@ class FieldReader {
     std::vector<std::string> out;
     const json* value = find(name, true);
     if (value == nullptr) return out;
-    if (!value->is_array() || value->size() > 64) return fail(name, "must be a list of up to 64 names"), out;
+    if (!value->is_array() || value->size() > 64)
+      return fail(name, "must be a list of up to 64 names"), out;
     for (const auto& item : *value) {
       if (!item.is_string() || item.get_ref<const std::string&>().empty() ||
           item.get_ref<const std::string&>().size() > 64) {
@@ -249,17 +250,28 @@ Result<Message> read_message(const json& j) {
   const auto& type = type_it->get_ref<const std::string&>();
   FieldReader r(j);
   Message message;
-  if (type == "hello") message = read_hello(r);
-  else if (type == "welcome") message = read_welcome(r);
-  else if (type == "join_request") message = read_join(r);
-  else if (type == "consent") message = read_consent(r);
-  else if (type == "diag_request") message = read_diag_request(r);
-  else if (type == "diag_result") message = read_diag_result(r);
-  else if (type == "session_end") message = read_session_end(r);
-  else if (type == "error") message = read_error(r);
-  else if (type == "channel_open") message = read_channel_open(r);
-  else if (type == "channel_close") message = read_channel_close(r);
-  else return make_error_code(Error::unknown_type);
+  if (type == "hello")
+    message = read_hello(r);
+  else if (type == "welcome")
+    message = read_welcome(r);
+  else if (type == "join_request")
+    message = read_join(r);
+  else if (type == "consent")
+    message = read_consent(r);
+  else if (type == "diag_request")
+    message = read_diag_request(r);
+  else if (type == "diag_result")
+    message = read_diag_result(r);
+  else if (type == "session_end")
+    message = read_session_end(r);
+  else if (type == "error")
+    message = read_error(r);
+  else if (type == "channel_open")
+    message = read_channel_open(r);
+  else if (type == "channel_close")
+    message = read_channel_close(r);
+  else
+    return make_error_code(Error::unknown_type);
   r.finish();
   if (r.error()) return make_error_code(*r.error());
   return message;
@@ -270,7 +282,8 @@ json to_json(const Hello& m) {
          {"version", m.version},
          {"role", m.role},
          {"mode", m.mode},
-         {"agent", {{"version", m.agent.version}, {"hostname", m.agent.hostname}, {"os", m.agent.os}}}};
+         {"agent",
+          {{"version", m.agent.version}, {"hostname", m.agent.hostname}, {"os", m.agent.os}}}};
   if (m.resume) j["resume"] = {{"code", m.resume->code}, {"secret", m.resume->secret}};
   return j;
 }
@@ -295,7 +308,7 @@ json to_json(const JoinRequest& m) {
 }
 
 json to_json(const Consent& m) {
-  return {{"type", "consent"}, {"id", m.id},         {"session", m.session},
+  return {{"type", "consent"},    {"id", m.id},         {"session", m.session},
           {"granted", m.granted}, {"scopes", m.scopes}, {"by", m.by}};
 }
 
@@ -334,12 +347,16 @@ bool json_depth_within(std::string_view text, int max_depth) noexcept {
   bool escaped = false;
   for (const char c : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
+    if (c == '"')
+      in_string = true;
     else if (c == '[' || c == '{') {
       if (++depth > max_depth) return false;
     } else if (c == ']' || c == '}') {
@@ -367,9 +384,9 @@ Result<Message> parse_message(std::string_view text) noexcept {
 }
 
 std::string encode(const Message& message) {
-  return std::visit([](const auto& m) { return to_json(m).dump(-1, ' ', false,
-                                                               json::error_handler_t::replace); },
-                    message);
+  return std::visit(
+      [](const auto& m) { return to_json(m).dump(-1, ' ', false, json::error_handler_t::replace); },
+      message);
 }
 
 std::string_view type_name(const Message& message) noexcept {

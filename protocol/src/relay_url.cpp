@@ -25,8 +25,10 @@ Result<RelayUrl> RelayUrl::parse(std::string_view text) {
     if (close == std::string_view::npos) return make_error_code(Error::bad_request);
     url.host = std::string(rest.substr(1, close - 1));
     rest = rest.substr(close + 1);
-    if (rest.starts_with(':')) port = rest.substr(1);
-    else if (!rest.empty()) return make_error_code(Error::bad_request);
+    if (rest.starts_with(':'))
+      port = rest.substr(1);
+    else if (!rest.empty())
+      return make_error_code(Error::bad_request);
   } else {
     const auto colon = rest.rfind(':');
     url.host = std::string(rest.substr(0, colon));

@@ -7,8 +7,8 @@
 namespace tether::protocol {
 
 std::string format_time(std::chrono::system_clock::time_point t) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(
-      std::chrono::time_point_cast<std::chrono::seconds>(t));
+  const std::time_t seconds =
+      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char buffer[32];
@@ -19,8 +19,8 @@ std::string format_time(std::chrono::system_clock::time_point t) {
 
 Result<std::chrono::system_clock::time_point> parse_time(std::string_view text) {
   // YYYY-MM-DDTHH:MM:SSZ
-  if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
-      text[13] != ':' || text[16] != ':' || text[19] != 'Z') {
+  if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':' || text[19] != 'Z') {
     return make_error_code(Error::bad_message);
   }
   auto number = [&](std::size_t pos, std::size_t len, int& out) {

@@ -151,7 +151,9 @@ Result<TrustAnchor> TrustAnchor::from_ca_file(const std::filesystem::path& file)
   return anchor;
 }
 
-std::string TrustAnchor::describe() const { return description_; }
+std::string TrustAnchor::describe() const {
+  return description_;
+}
 
 std::string certificate_fingerprint(std::string_view pem) {
   auto certs = read_pem_certificates(pem);
@@ -170,8 +172,7 @@ boost::asio::ssl::context make_client_context(const TrustAnchor& trust) {
   auto* owned = new TrustAnchor(trust);
   SSL_CTX_set_cert_verify_callback(native, verify_against_anchor, owned);
   static const int index = SSL_CTX_get_ex_new_index(
-      0, nullptr, nullptr, nullptr,
-      [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+      0, nullptr, nullptr, nullptr, [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
         delete static_cast<TrustAnchor*>(ptr);
       });
   SSL_CTX_set_ex_data(native, index, owned);

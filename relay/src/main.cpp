@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
 
   tether::relay::InitOptions init;
   std::string password_file;
-  auto* init_cmd = app.add_subcommand("init", "Create a data directory: config, database, CA, admin");
+  auto* init_cmd =
+      app.add_subcommand("init", "Create a data directory: config, database, CA, admin");
   init_cmd->add_option("--data", init.data_dir, "Data directory to create")->required();
   init_cmd->add_option("--hostname", init.hostname, "Name clients use, added to the certificate");
   init_cmd->add_option("--admin-user", init.admin_user, "Name of the first technician (admin)");

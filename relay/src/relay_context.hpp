@@ -27,6 +27,8 @@ struct RelayContext {
 };
 
 /// Wall-clock now, for everything that is stored or shown.
-inline TimePoint now() { return std::chrono::system_clock::now(); }
+inline TimePoint now() {
+  return std::chrono::system_clock::now();
+}
 
 }  // namespace tether::relay

@@ -27,7 +27,8 @@ class CredentialsTest : public testing::Test {
 
 TEST_F(CredentialsTest, SavedPrivatelyAndLoadedBack) {
   EXPECT_FALSE(load_credentials());
-  Credentials c{"https://127.0.0.1:8443", "SHA256:" + std::string(64, 'a'), "", "ada", "tok", "2026-11-25T22:00:00Z"};
+  Credentials c{"https://127.0.0.1:8443", "SHA256:" + std::string(64, 'a'), "", "ada", "tok",
+                "2026-11-25T22:00:00Z"};
   save_credentials(c);
   struct stat st {};
   ASSERT_EQ(::stat((dir_ / "cfg" / "credentials.json").c_str(), &st), 0);

@@ -21,7 +21,8 @@ class AttendedSession : public RelayFixture {};
 TEST_F(AttendedSession, TicketJoinDiagnosticsEndLandOnTheTimelineInOrder) {
   start_relay();
   login();
-  auto ticket = console_json({"ticket", "new", "--title", "Laptop is slow", "--requester", "Alice"});
+  auto ticket =
+      console_json({"ticket", "new", "--title", "Laptop is slow", "--requester", "Alice"});
   ASSERT_EQ(ticket.at("id"), "T-1");
   EXPECT_EQ(ticket.at("status"), "new");
 
@@ -56,10 +57,9 @@ TEST_F(AttendedSession, TicketJoinDiagnosticsEndLandOnTheTimelineInOrder) {
   EXPECT_NE(agent->out().find("ended by admin"), std::string::npos) << agent->out();
 
   auto shown = console_json({"ticket", "show", "T-1"});
-  EXPECT_EQ(kinds_of(shown),
-            (std::vector<std::string>{"ticket.created", "session.requested", "consent.granted",
-                                      "diagnostics.snapshot", "diagnostics.snapshot",
-                                      "session.ended"}));
+  EXPECT_EQ(kinds_of(shown), (std::vector<std::string>{"ticket.created", "session.requested",
+                                                       "consent.granted", "diagnostics.snapshot",
+                                                       "diagnostics.snapshot", "session.ended"}));
   ASSERT_EQ(shown.at("sessions").size(), 1u);
   EXPECT_EQ(shown.at("sessions")[0].at("end_note"), "Cleared the temp folder");
 

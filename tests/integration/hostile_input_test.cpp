@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -13,7 +14,6 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
-#include <gtest/gtest.h>
 
 #include "relay_fixture.hpp"
 #include "tether/protocol/client_stream.hpp"
@@ -78,9 +78,8 @@ WsOutcome send_raw_agent_message(const std::string& address, const std::string& 
         ws, protocol::RelayUrl::parse("wss://" + address).value(), std::chrono::seconds(10));
     ws.write_buffer_bytes(8192);
     if (send_hello_first) {
-      const std::string hello =
-          R"({"type":"hello","version":1,"role":"agent","mode":"attended",)"
-          R"("agent":{"version":"t","hostname":"h","os":"o"}})";
+      const std::string hello = R"({"type":"hello","version":1,"role":"agent","mode":"attended",)"
+                                R"("agent":{"version":"t","hostname":"h","os":"o"}})";
       co_await ws.async_write(asio::buffer(hello), asio::use_awaitable);
       beast::flat_buffer welcome;
       co_await ws.async_read(welcome, asio::use_awaitable);
@@ -119,8 +118,8 @@ TEST_F(HostileInput, WrongFingerprintIsRefusedByAgentAndConsole) {
   EXPECT_EQ(agent.status, 3) << agent.out << agent.err;
   EXPECT_NE(agent.out.find("not the one you were told to trust"), std::string::npos) << agent.out;
 
-  auto login = console({"login", "--relay", "https://" + address_, "--fingerprint", wrong,
-                        "--user", "admin", "--password-file", (dir_ / "admin-password").string()});
+  auto login = console({"login", "--relay", "https://" + address_, "--fingerprint", wrong, "--user",
+                        "admin", "--password-file", (dir_ / "admin-password").string()});
   EXPECT_EQ(login.status, 3);
   EXPECT_NE(login.err.find("did not match"), std::string::npos) << login.err;
 }
@@ -134,9 +133,9 @@ TEST_F(HostileInput, AnotherRelaysCaIsRefused) {
                         "admin", "--password-file", (dir_ / "admin-password").string()});
   EXPECT_EQ(login.status, 3) << login.err;
   // The relay's own CA file works.
-  auto good = console({"login", "--relay", "https://" + address_, "--ca",
-                       (data_ / "ca.pem").string(), "--user", "admin", "--password-file",
-                       (dir_ / "admin-password").string()});
+  auto good =
+      console({"login", "--relay", "https://" + address_, "--ca", (data_ / "ca.pem").string(),
+               "--user", "admin", "--password-file", (dir_ / "admin-password").string()});
   EXPECT_EQ(good.status, 0) << good.err;
 }
 
@@ -145,8 +144,8 @@ TEST_F(HostileInput, NoTrustAnchorMeansNoConnection) {
   auto agent = run({TETHER_AGENT_BIN, "support", "--relay", "wss://" + address_});
   EXPECT_EQ(agent.status, 2);
   EXPECT_NE(agent.err.find("never connects to an unverified relay"), std::string::npos);
-  auto plain = run({TETHER_AGENT_BIN, "support", "--relay", "ws://" + address_, "--fingerprint",
-                    fingerprint_});
+  auto plain = run(
+      {TETHER_AGENT_BIN, "support", "--relay", "ws://" + address_, "--fingerprint", fingerprint_});
   EXPECT_EQ(plain.status, 2);
   EXPECT_NE(plain.err.find("TLS only"), std::string::npos) << plain.err;
 }
@@ -181,13 +180,15 @@ TEST_F(HostileInput, ClientsThatNeverFinishTheirHandshakeAreClosed) {
 
   // TLS completes, then half a WebSocket upgrade request, then silence.
   asio::io_context io;
-  auto tls = protocol::make_client_context(protocol::TrustAnchor::from_fingerprint(fingerprint_).value());
+  auto tls =
+      protocol::make_client_context(protocol::TrustAnchor::from_fingerprint(fingerprint_).value());
   bool closed_by_relay = false;
   auto client = [&]() -> asio::awaitable<void> {
     protocol::TlsStream stream(io, tls);
     co_await protocol::connect_tls(stream, protocol::RelayUrl::parse("wss://" + address_).value(),
                                    std::chrono::seconds(10));
-    const std::string partial = "GET /agent/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n";
+    const std::string partial =
+        "GET /agent/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n";
     co_await asio::async_write(stream, asio::buffer(partial), asio::use_awaitable);
     char byte;
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
@@ -233,8 +234,8 @@ TEST_F(HostileInput, MalformedAgentMessagesCloseOnlyThatPeer) {
   }
   // A message over the limit is not read at all: the WebSocket layer closes with the
   // standard 1009 "message too big" (protocol/SPEC.md, limits).
-  auto oversized = send_raw_agent_message(address_, fingerprint_,
-                                          std::string(5 * 1024 * 1024, 'x'), true);
+  auto oversized =
+      send_raw_agent_message(address_, fingerprint_, std::string(5 * 1024 * 1024, 'x'), true);
   // The relay stops reading at the limit and closes; a client still sending the rest may see
   // its connection reset before the close frame, which is the same refusal.
   EXPECT_TRUE(oversized.close_code == 1009u || oversized.write_cut_off)
@@ -249,7 +250,8 @@ TEST_F(HostileInput, MalformedAgentMessagesCloseOnlyThatPeer) {
 TEST_F(HostileInput, ClientThatDisconnectsMidMessageDoesNotHurtTheRelay) {
   start_relay();
   asio::io_context io;
-  auto tls = protocol::make_client_context(protocol::TrustAnchor::from_fingerprint(fingerprint_).value());
+  auto tls =
+      protocol::make_client_context(protocol::TrustAnchor::from_fingerprint(fingerprint_).value());
   auto client = [&]() -> asio::awaitable<void> {
     protocol::WsStream ws(io, tls);
     co_await protocol::connect_agent_websocket(

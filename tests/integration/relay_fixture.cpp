@@ -42,8 +42,8 @@ void RelayFixture::configure(const nlohmann::json& overrides) {
 }
 
 void RelayFixture::start_relay(const std::string& listen) {
-  relay_ = std::make_unique<Process>(std::vector<std::string>{
-      TETHER_RELAY_BIN, "serve", "--data", data_.string(), "--listen", listen});
+  relay_ = std::make_unique<Process>(std::vector<std::string>{TETHER_RELAY_BIN, "serve", "--data",
+                                                              data_.string(), "--listen", listen});
   auto line = relay_->wait_for_line("listening on ");
   ASSERT_TRUE(line) << "relay did not start: " << relay_->err();
   address_ = line->substr(line->find("listening on ") + 13);
@@ -79,9 +79,9 @@ nlohmann::json RelayFixture::console_json(std::vector<std::string> args) {
 }
 
 std::unique_ptr<Process> RelayFixture::start_agent(const std::string& consent, std::string& code) {
-  auto agent = std::make_unique<Process>(std::vector<std::string>{
-      TETHER_AGENT_BIN, "support", "--relay", "wss://" + address_, "--fingerprint", fingerprint_,
-      "--consent", consent});
+  auto agent = std::make_unique<Process>(
+      std::vector<std::string>{TETHER_AGENT_BIN, "support", "--relay", "wss://" + address_,
+                               "--fingerprint", fingerprint_, "--consent", consent});
   auto line = agent->wait_for_line("support code: ");
   EXPECT_TRUE(line) << "agent printed no support code: " << agent->out() << agent->err();
   code = line ? digits_of(*line) : "";

@@ -14,7 +14,8 @@ TEST(Backoff, CeilingDoublesUpToTheCap) {
     ceilings.push_back(backoff.ceiling().count());
     backoff.next();
   }
-  EXPECT_EQ(ceilings, (std::vector<long>{250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000}));
+  EXPECT_EQ(ceilings,
+            (std::vector<long>{250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000}));
 }
 
 TEST(Backoff, DelaysAreFullJitterUnderTheCeiling) {

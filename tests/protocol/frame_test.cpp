@@ -44,11 +44,11 @@ TEST(Frame, LargestPayloadFitsAndOneMoreByteDoesNot) {
 
 TEST(Frame, MalformedFramesAreChannelErrors) {
   for (const auto& bad : {std::string(), std::string("\x01\x00\x00", 3),
-                          std::string("\x01\x00\x00\x00\x00", 5),          // channel 0
-                          std::string("\x09\x00\x00\x00\x01", 5),          // unknown kind
-                          std::string("\x02\x00\x00\x00\x01\x00\x01", 7),  // short credit
+                          std::string("\x01\x00\x00\x00\x00", 5),                  // channel 0
+                          std::string("\x09\x00\x00\x00\x01", 5),                  // unknown kind
+                          std::string("\x02\x00\x00\x00\x01\x00\x01", 7),          // short credit
                           std::string("\x02\x00\x00\x00\x01\x00\x00\x00\x00", 9),  // zero credit
-                          std::string("\x03\x00\x00\x00\x01x", 6)}) {      // eof with data
+                          std::string("\x03\x00\x00\x00\x01x", 6)}) {              // eof with data
     auto frame = decode_frame(bytes(bad));
     ASSERT_FALSE(frame) << bad.size();
     EXPECT_EQ(frame.error(), make_error_code(Error::channel_error));

@@ -69,30 +69,74 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"empty", "", Error::bad_json},
         BadInput{"not_json", "hello there", Error::bad_json},
         BadInput{"truncated", R"({"type":"hello","version":1)", Error::bad_json},
-        BadInput{"trailing_garbage", R"({"type":"error","code":"x","message":""} x)", Error::bad_json},
-        BadInput{"invalid_utf8", "{\"type\":\"error\",\"code\":\"\xff\xfe\",\"message\":\"\"}", Error::bad_json},
+        BadInput{"trailing_garbage", R"({"type":"error","code":"x","message":""} x)",
+                 Error::bad_json},
+        BadInput{"invalid_utf8", "{\"type\":\"error\",\"code\":\"\xff\xfe\",\"message\":\"\"}",
+                 Error::bad_json},
         BadInput{"array", "[1,2,3]", Error::bad_message},
         BadInput{"string", R"("hello")", Error::bad_message},
         BadInput{"no_type", R"({"version":1})", Error::bad_message},
         BadInput{"type_not_string", R"({"type":7})", Error::bad_message},
         BadInput{"unknown_type", R"({"type":"format_disk"})", Error::unknown_type},
-        BadInput{"old_version", R"({"type":"hello","version":0,"role":"agent","mode":"attended","agent":{"version":"1","hostname":"h","os":"x"}})", Error::unsupported_version},
-        BadInput{"future_version", R"({"type":"hello","version":2,"role":"agent","mode":"attended","agent":{"version":"1","hostname":"h","os":"x"}})", Error::unsupported_version},
-        BadInput{"version_string", R"({"type":"hello","version":"1","role":"agent","mode":"attended","agent":{"version":"1","hostname":"h","os":"x"}})", Error::bad_message},
-        BadInput{"missing_field", R"({"type":"hello","version":1,"role":"agent","mode":"attended"})", Error::bad_message},
-        BadInput{"wrong_role", R"({"type":"hello","version":1,"role":"technician","mode":"attended","agent":{"version":"1","hostname":"h","os":"x"}})", Error::bad_message},
-        BadInput{"unknown_field", "{\"type\":\"hello\"," + kHello + ",\"admin\":true}", Error::bad_message},
-        BadInput{"unknown_nested_field", R"({"type":"hello","version":1,"role":"agent","mode":"attended","agent":{"version":"1","hostname":"h","os":"x","uid":0}})", Error::bad_message},
-        BadInput{"null_field", R"({"type":"consent","id":null,"session":"S-1","granted":true,"scopes":[],"by":"a"})", Error::bad_message},
-        BadInput{"bool_as_string", R"({"type":"consent","id":"1","session":"S-1","granted":"yes","scopes":[],"by":"a"})", Error::bad_message},
-        BadInput{"scope_not_string", R"({"type":"consent","id":"1","session":"S-1","granted":true,"scopes":[1],"by":"a"})", Error::bad_message},
-        BadInput{"snapshot_not_object", R"({"type":"diag_result","id":"1","session":"S-1","snapshot":[]})", Error::bad_message},
-        BadInput{"negative_channel", R"({"type":"channel_close","channel":-1,"reason":""})", Error::bad_message},
-        BadInput{"huge_channel", R"({"type":"channel_close","channel":4294967296,"reason":""})", Error::bad_message},
-        BadInput{"channel_zero", R"({"type":"channel_open","channel":0,"session":"S-1","kind":"shell","window":1})", Error::bad_message},
-        BadInput{"long_text", R"({"type":"error","code":"x","message":")" + std::string(kMaxTextField + 1, 'a') + "\"}", Error::bad_message},
-        BadInput{"deep_nesting", R"({"type":"diag_result","id":"1","session":"S-1","snapshot":)" + std::string(100000, '[') , Error::bad_message},
-        BadInput{"oversized", R"({"type":"error","code":"x","message":")" + std::string(kMaxControlMessageBytes, 'a') + "\"}", Error::message_too_large}),
+        BadInput{
+            "old_version",
+            R"({"type":"hello","version":0,"role":"agent","mode":"attended","agent":{"version":"1","hostname":"h","os":"x"}})",
+            Error::unsupported_version},
+        BadInput{
+            "future_version",
+            R"({"type":"hello","version":2,"role":"agent","mode":"attended","agent":{"version":"1","hostname":"h","os":"x"}})",
+            Error::unsupported_version},
+        BadInput{
+            "version_string",
+            R"({"type":"hello","version":"1","role":"agent","mode":"attended","agent":{"version":"1","hostname":"h","os":"x"}})",
+            Error::bad_message},
+        BadInput{"missing_field",
+                 R"({"type":"hello","version":1,"role":"agent","mode":"attended"})",
+                 Error::bad_message},
+        BadInput{
+            "wrong_role",
+            R"({"type":"hello","version":1,"role":"technician","mode":"attended","agent":{"version":"1","hostname":"h","os":"x"}})",
+            Error::bad_message},
+        BadInput{"unknown_field", "{\"type\":\"hello\"," + kHello + ",\"admin\":true}",
+                 Error::bad_message},
+        BadInput{
+            "unknown_nested_field",
+            R"({"type":"hello","version":1,"role":"agent","mode":"attended","agent":{"version":"1","hostname":"h","os":"x","uid":0}})",
+            Error::bad_message},
+        BadInput{
+            "null_field",
+            R"({"type":"consent","id":null,"session":"S-1","granted":true,"scopes":[],"by":"a"})",
+            Error::bad_message},
+        BadInput{
+            "bool_as_string",
+            R"({"type":"consent","id":"1","session":"S-1","granted":"yes","scopes":[],"by":"a"})",
+            Error::bad_message},
+        BadInput{
+            "scope_not_string",
+            R"({"type":"consent","id":"1","session":"S-1","granted":true,"scopes":[1],"by":"a"})",
+            Error::bad_message},
+        BadInput{"snapshot_not_object",
+                 R"({"type":"diag_result","id":"1","session":"S-1","snapshot":[]})",
+                 Error::bad_message},
+        BadInput{"negative_channel", R"({"type":"channel_close","channel":-1,"reason":""})",
+                 Error::bad_message},
+        BadInput{"huge_channel", R"({"type":"channel_close","channel":4294967296,"reason":""})",
+                 Error::bad_message},
+        BadInput{"channel_zero",
+                 R"({"type":"channel_open","channel":0,"session":"S-1","kind":"shell","window":1})",
+                 Error::bad_message},
+        BadInput{"long_text",
+                 R"({"type":"error","code":"x","message":")" + std::string(kMaxTextField + 1, 'a') +
+                     "\"}",
+                 Error::bad_message},
+        BadInput{"deep_nesting",
+                 R"({"type":"diag_result","id":"1","session":"S-1","snapshot":)" +
+                     std::string(100000, '['),
+                 Error::bad_message},
+        BadInput{"oversized",
+                 R"({"type":"error","code":"x","message":")" +
+                     std::string(kMaxControlMessageBytes, 'a') + "\"}",
+                 Error::message_too_large}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(MessageCodec, BracketsInsideStringsDoNotCountAsNesting) {
@@ -104,7 +148,8 @@ TEST(MessageCodec, BracketsInsideStringsDoNotCountAsNesting) {
 TEST(MessageCodec, DeepButAllowedSnapshotsParse) {
   std::string nested = "1";
   for (int i = 0; i < kMaxJsonDepth - 2; ++i) nested = "[" + nested + "]";
-  auto parsed = parse_message(R"({"type":"diag_result","id":"1","session":"S-1","snapshot":{"a":)" + nested + "}}");
+  auto parsed = parse_message(R"({"type":"diag_result","id":"1","session":"S-1","snapshot":{"a":)" +
+                              nested + "}}");
   EXPECT_TRUE(parsed) << parsed.error().message();
 }
 

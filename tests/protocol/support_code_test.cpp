@@ -68,8 +68,8 @@ TEST(SupportCode, CatchesEverySingleDigitTypoAndAdjacentSwap) {
 }
 
 TEST(SupportCode, RejectsMalformedText) {
-  for (const char* bad : {"", "12345678", "1234567890", "12345678a", "123.456.789", "１２３４５６７８９",
-                          "                                          1"}) {
+  for (const char* bad : {"", "12345678", "1234567890", "12345678a", "123.456.789",
+                          "１２３４５６７８９", "                                          1"}) {
     auto parsed = SupportCode::parse(bad);
     ASSERT_FALSE(parsed) << bad;
     EXPECT_EQ(parsed.error(), make_error_code(Error::code_invalid));

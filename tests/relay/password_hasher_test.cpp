@@ -22,10 +22,11 @@ TEST(PasswordHasher, SaltsEveryHash) {
 TEST(PasswordHasher, MalformedOrExpensiveHashesNeverVerify) {
   const auto good = hash_password("pw");
   const auto tail = good.substr(good.find("$", 8));  // "$salt$key"
-  for (const std::string& bad :
-       {std::string(), std::string("pw"), std::string("$scrypt$"), std::string("$argon2id$ln=15,r=8,p=1") + tail,
-        "$scrypt$ln=15,r=8" + tail, "$scrypt$ln=40,r=8,p=1" + tail, "$scrypt$ln=15,r=8,p=99" + tail,
-        "$scrypt$ln=x,r=8,p=1" + tail, std::string("$scrypt$ln=15,r=8,p=1$!!$AAAA"), good + "$extra"}) {
+  for (const std::string& bad : {std::string(), std::string("pw"), std::string("$scrypt$"),
+                                 std::string("$argon2id$ln=15,r=8,p=1") + tail,
+                                 "$scrypt$ln=15,r=8" + tail, "$scrypt$ln=40,r=8,p=1" + tail,
+                                 "$scrypt$ln=15,r=8,p=99" + tail, "$scrypt$ln=x,r=8,p=1" + tail,
+                                 std::string("$scrypt$ln=15,r=8,p=1$!!$AAAA"), good + "$extra"}) {
     EXPECT_FALSE(verify_password("pw", bad)) << bad;
   }
 }
@@ -35,9 +36,9 @@ TEST(Secrets, RandomTokensAreUrlSafeAndDistinct) {
   for (int i = 0; i < 200; ++i) {
     const auto token = random_token();
     EXPECT_EQ(token.size(), 43u);  // 32 bytes in base64url without padding
-    EXPECT_EQ(token.find_first_not_of(
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-              std::string::npos);
+    EXPECT_EQ(
+        token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        std::string::npos);
     seen.insert(token);
   }
   EXPECT_EQ(seen.size(), 200u);

@@ -44,9 +44,11 @@ TEST_F(RelayConfigTest, DefaultsRoundTripThroughTheFile) {
 
 TEST_F(RelayConfigTest, BadFilesAreRefusedWithTheKeyNamed) {
   write(R"({"support_code_ttl_seconds": 600, "suport_code_ttl": 5})");
-  EXPECT_NE(load_error().find("unknown key \"suport_code_ttl\""), std::string::npos) << load_error();
+  EXPECT_NE(load_error().find("unknown key \"suport_code_ttl\""), std::string::npos)
+      << load_error();
   write(R"({"support_code_ttl_seconds": -1})");
-  EXPECT_NE(load_error().find("support_code_ttl_seconds must be"), std::string::npos) << load_error();
+  EXPECT_NE(load_error().find("support_code_ttl_seconds must be"), std::string::npos)
+      << load_error();
   write(R"({"join_failure_limit": "ten"})");
   EXPECT_NE(load_error().find("join_failure_limit"), std::string::npos) << load_error();
   write("{not json");
@@ -62,7 +64,8 @@ TEST(ParseObjectId, AcceptsTheDisplayedFormOnly) {
   EXPECT_EQ(parse_object_id("t-12", 'T'), 12);
   EXPECT_EQ(parse_object_id("12", 'T'), 12);
   EXPECT_EQ(parse_object_id("S-3", 'S'), 3);
-  for (const char* bad : {"", "T-", "S-12", "T-0", "T--1", "T-1x", "T-99999999999999999999", "T 1"}) {
+  for (const char* bad :
+       {"", "T-", "S-12", "T-0", "T--1", "T-1x", "T-99999999999999999999", "T 1"}) {
     EXPECT_FALSE(parse_object_id(bad, 'T')) << bad;
   }
 }

@@ -54,7 +54,8 @@ TEST_F(SqliteStoreTest, FileIsPrivateAndInWalMode) {
 
 TEST_F(SqliteStoreTest, DataSurvivesReopening) {
   store_->create_user("ada", "admin", "$scrypt$x");
-  const auto ticket = store_->create_ticket("Printer offline", "Jams on page 2", "alice", "ada", t0_);
+  const auto ticket =
+      store_->create_ticket("Printer offline", "Jams on page 2", "alice", "ada", t0_);
   store_.reset();
   store_ = SqliteStore::open(file_);
   auto user = store_->find_user("ada");
@@ -84,7 +85,8 @@ TEST_F(SqliteStoreTest, TokensExpire) {
 
 TEST_F(SqliteStoreTest, TicketTimelineKeepsOrderAndTouchesTheTicket) {
   const auto ticket = store_->create_ticket("VPN", "", "bob", "ada", t0_);
-  auto session = store_->create_session(ticket.id, "ada", "support_code", "pc-1 (Debian)", t0_ + 1s);
+  auto session =
+      store_->create_session(ticket.id, "ada", "support_code", "pc-1 (Debian)", t0_ + 1s);
   for (const char* kind : {"session.requested", "consent.granted", "session.ended"}) {
     TimelineEntry entry;
     entry.ticket_id = ticket.id;

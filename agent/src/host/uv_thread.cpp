@@ -6,7 +6,8 @@
 
 namespace tether::agent {
 
-UvThread::UvThread() : loop_(std::make_unique<uv_loop_t>()), wakeup_(std::make_unique<uv_async_t>()) {
+UvThread::UvThread()
+    : loop_(std::make_unique<uv_loop_t>()), wakeup_(std::make_unique<uv_async_t>()) {
   if (uv_loop_init(loop_.get()) != 0) throw std::runtime_error("libuv: cannot create a loop");
   wakeup_->data = this;
   uv_async_init(loop_.get(), wakeup_.get(), &UvThread::on_async);

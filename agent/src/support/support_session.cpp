@@ -84,7 +84,8 @@ class Connection {
       auto text = std::move(queue.front());
       queue.pop_front();
       ws.text(true);
-      auto [ec, n] = co_await ws.async_write(asio::buffer(text), asio::as_tuple(asio::use_awaitable));
+      auto [ec, n] =
+          co_await ws.async_write(asio::buffer(text), asio::as_tuple(asio::use_awaitable));
       if (ec) closed = true;
     }
     if (!closed) {
@@ -304,9 +305,10 @@ class SupportAgent {
 
   void on_join(const protocol::JoinRequest& join, std::shared_ptr<Connection> connection) {
     asked_session_ = join.session;
-    out_ << "\n" << printable(join.technician) << " wants to join this PC for ticket "
-         << printable(join.ticket.number) << " (" << printable(join.ticket.title)
-         << ") as session " << printable(join.session) << ".\n"
+    out_ << "\n"
+         << printable(join.technician) << " wants to join this PC for ticket "
+         << printable(join.ticket.number) << " (" << printable(join.ticket.title) << ") as session "
+         << printable(join.session) << ".\n"
          << "They ask for: ";
     for (std::size_t i = 0; i < join.scopes.size(); ++i) {
       out_ << (i ? ", " : "") << printable(join.scopes[i]);
@@ -358,9 +360,8 @@ class SupportAgent {
       co_return;
     }
     auto sections = request.sections;
-    auto snapshot = co_await uv_.run([sections]() {
-      return diag::collect_snapshot({.root = "/", .sections = sections});
-    });
+    auto snapshot = co_await uv_.run(
+        [sections]() { return diag::collect_snapshot({.root = "/", .sections = sections}); });
     protocol::DiagResult result;
     result.id = request.id;
     result.session = request.session;

@@ -27,8 +27,12 @@ namespace {
   throw ApiError{code, std::move(message)};
 }
 
-std::string ticket_number(std::int64_t id) { return "T-" + std::to_string(id); }
-std::string session_number(std::int64_t id) { return "S-" + std::to_string(id); }
+std::string ticket_number(std::int64_t id) {
+  return "T-" + std::to_string(id);
+}
+std::string session_number(std::int64_t id) {
+  return "S-" + std::to_string(id);
+}
 
 /// A required or optional string field of a request body, bounded in length.
 std::string text_field(const json& body, const char* key, bool required,
@@ -79,7 +83,8 @@ std::string snapshot_summary(const json& snapshot) {
     auto os = system.find("os");
     if (os != system.end() && os->is_object()) {
       auto pretty = os->find("pretty_name");
-      if (pretty != os->end() && pretty->is_string()) summary += " (" + pretty->get<std::string>() + ")";
+      if (pretty != os->end() && pretty->is_string())
+        summary += " (" + pretty->get<std::string>() + ")";
     }
   }
   std::size_t sections = 0;
@@ -90,8 +95,7 @@ std::string snapshot_summary(const json& snapshot) {
 }  // namespace
 
 std::optional<std::int64_t> parse_object_id(std::string_view text, char prefix) {
-  if (text.size() > 2 && (text[0] == prefix || text[0] == std::tolower(prefix)) &&
-      text[1] == '-') {
+  if (text.size() > 2 && (text[0] == prefix || text[0] == std::tolower(prefix)) && text[1] == '-') {
     text.remove_prefix(2);
   }
   if (text.empty() || text.size() > 18) return std::nullopt;
@@ -167,7 +171,8 @@ asio::awaitable<HttpResponse> RestApi::handle(const HttpRequest& request,
 asio::awaitable<json> RestApi::route(const HttpRequest& request, const std::string& client_address,
                                      int& status) {
   std::string_view target = request.target();
-  if (auto query = target.find('?'); query != std::string_view::npos) target = target.substr(0, query);
+  if (auto query = target.find('?'); query != std::string_view::npos)
+    target = target.substr(0, query);
   constexpr std::string_view kPrefix = "/api/v1/";
   if (!target.starts_with(kPrefix)) fail(Error::not_found, "no such endpoint");
   std::vector<std::string_view> parts;
@@ -195,13 +200,16 @@ asio::awaitable<json> RestApi::route(const HttpRequest& request, const std::stri
     if (!body.is_object()) fail(Error::bad_request, "the request body must be a JSON object");
   }
 
-  if (is(http::verb::get, {"health"})) co_return json{{"status", "ok"}, {"version", TETHER_VERSION}};
+  if (is(http::verb::get, {"health"}))
+    co_return json{{"status", "ok"}, {"version", TETHER_VERSION}};
   if (is(http::verb::post, {"login"})) co_return co_await login(body, client_address);
 
   const User user = co_await authenticate(request);
   auto id_of = [&](std::size_t index, char prefix) {
     auto id = parse_object_id(parts[index], prefix);
-    if (!id) fail(Error::not_found, "no such " + std::string(prefix == 'T' ? "ticket " : "session ") + std::string(parts[index]));
+    if (!id)
+      fail(Error::not_found, "no such " + std::string(prefix == 'T' ? "ticket " : "session ") +
+                                 std::string(parts[index]));
     return *id;
   };
   if (is(http::verb::get, {"me"})) co_return json{{"name", user.name}, {"role", user.role}};
@@ -223,8 +231,8 @@ asio::awaitable<json> RestApi::route(const HttpRequest& request, const std::stri
   if (is(http::verb::post, {"sessions", "*", "end"})) {
     co_return co_await end_session(user, id_of(1, 'S'), body);
   }
-  fail(Error::not_found, "no such endpoint: " + std::string(request.method_string()) + " " +
-                             std::string(target));
+  fail(Error::not_found,
+       "no such endpoint: " + std::string(request.method_string()) + " " + std::string(target));
 }
 
 asio::awaitable<User> RestApi::authenticate(const HttpRequest& request) {
@@ -248,8 +256,8 @@ asio::awaitable<json> RestApi::login(const json& body, const std::string& client
     if (context_.login_failures.blocked(key, steady_now)) {
       const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
           context_.login_failures.retry_after(key, steady_now));
-      fail(Error::rate_limited, "too many failed logins; try again in " +
-                                    std::to_string(wait.count() + 1) + " s");
+      fail(Error::rate_limited,
+           "too many failed logins; try again in " + std::to_string(wait.count() + 1) + " s");
     }
   }
   auto user = co_await context_.store.run([name](Store& store) { return store.find_user(name); });
@@ -325,8 +333,8 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
     if (context_.join_failures.blocked(key, steady_now)) {
       const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
           context_.join_failures.retry_after(key, steady_now));
-      fail(Error::rate_limited, "too many wrong support codes; try again in " +
-                                    std::to_string(wait.count() + 1) + " s");
+      fail(Error::rate_limited,
+           "too many wrong support codes; try again in " + std::to_string(wait.count() + 1) + " s");
     }
   }
   auto failed = [&](Error code, std::string message) {
@@ -346,33 +354,35 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
   });
   if (!ticket) fail(Error::not_found, "no such ticket " + ticket_text);
   if (ticket->status == "closed") fail(Error::conflict, ticket_text + " is closed");
-  if (!record) failed(Error::code_invalid, "no session is waiting for support code " + code->display());
-  if (record->session_id) failed(Error::code_used, "support code " + code->display() + " was already used");
+  if (!record)
+    failed(Error::code_invalid, "no session is waiting for support code " + code->display());
+  if (record->session_id)
+    failed(Error::code_used, "support code " + code->display() + " was already used");
   if (record->expires_at <= now()) {
     failed(Error::code_expired, "support code " + code->display() +
                                     " has expired; ask the user to start a new support session");
   }
   auto agent = co_await context_.broker.agent_for_code(code_hash);
   if (!agent) {
-    fail(Error::agent_offline, "the agent for support code " + code->display() +
-                                   " is not connected right now; ask the user to check it is running");
+    fail(Error::agent_offline,
+         "the agent for support code " + code->display() +
+             " is not connected right now; ask the user to check it is running");
   }
 
   // The code is claimed before the user is asked, so it can never start two sessions.
-  auto session = co_await context_.store.run([&, name = user.name, device = agent->device(),
-                                              id = *ticket_id](Store& store) {
-    auto created = store.create_session(id, name, "support_code", device, now());
-    if (!store.claim_support_code(code_hash, created.id)) {
-      store.end_session(created.id, now(), "support code already used");
-      return std::optional<SessionRecord>{};
-    }
-    store.append_timeline(entry_for(
-        created, name, "session.requested",
-        name + " joined with support code " + code->display() + " on " + device +
-            "; waiting for the user's consent",
-        {{"device", device}, {"joined_by", "support_code"}}));
-    return std::optional<SessionRecord>(created);
-  });
+  auto session = co_await context_.store.run(
+      [&, name = user.name, device = agent->device(), id = *ticket_id](Store& store) {
+        auto created = store.create_session(id, name, "support_code", device, now());
+        if (!store.claim_support_code(code_hash, created.id)) {
+          store.end_session(created.id, now(), "support code already used");
+          return std::optional<SessionRecord>{};
+        }
+        store.append_timeline(entry_for(created, name, "session.requested",
+                                        name + " joined with support code " + code->display() +
+                                            " on " + device + "; waiting for the user's consent",
+                                        {{"device", device}, {"joined_by", "support_code"}}));
+        return std::optional<SessionRecord>(created);
+      });
   if (!session) failed(Error::code_used, "support code " + code->display() + " was already used");
   agent->bind_session(session->id);
   co_await context_.broker.attach_session(session->id, code_hash);
@@ -392,7 +402,8 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
   Error outcome = Error::ok;
   std::string refusal_by = "the user";
   if (!answer) {
-    outcome = answer.error() == Error::agent_timeout ? Error::consent_timeout : Error::agent_offline;
+    outcome =
+        answer.error() == Error::agent_timeout ? Error::consent_timeout : Error::agent_offline;
   } else if (auto* reply = std::get_if<protocol::Consent>(&*answer)) {
     consent = {{"granted", reply->granted},
                {"scopes", reply->scopes},
@@ -404,26 +415,29 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
     outcome = Error::consent_refused;
   }
   if (consent.is_null()) {
-    consent = {{"granted", false}, {"scopes", json::array()}, {"by", nullptr},
-               {"at", protocol::format_time(now())}, {"reason", protocol::to_string(outcome)}};
+    consent = {{"granted", false},
+               {"scopes", json::array()},
+               {"by", nullptr},
+               {"at", protocol::format_time(now())},
+               {"reason", protocol::to_string(outcome)}};
   }
 
   auto updated = co_await context_.store.run([&, name = user.name](Store& store) {
     store.record_consent(session->id, consent);
     if (outcome == Error::ok) {
-      store.append_timeline(entry_for(
-          *session, "agent:" + agent->hostname(), "consent.granted",
-          consent["by"].get<std::string>() + " granted consent to " + name + " (scopes: diagnostics)",
-          consent));
+      store.append_timeline(entry_for(*session, "agent:" + agent->hostname(), "consent.granted",
+                                      consent["by"].get<std::string>() + " granted consent to " +
+                                          name + " (scopes: diagnostics)",
+                                      consent));
     } else {
       const std::string why = outcome == Error::consent_refused ? refusal_by + " refused consent"
                               : outcome == Error::consent_timeout
                                   ? "the user did not answer the consent prompt in time"
                                   : "the agent disconnected before the user answered";
-      store.append_timeline(entry_for(*session, outcome == Error::consent_refused
-                                                    ? "agent:" + agent->hostname()
-                                                    : std::string("relay"),
-                                      "consent.refused", "Session not started: " + why, consent));
+      store.append_timeline(entry_for(
+          *session,
+          outcome == Error::consent_refused ? "agent:" + agent->hostname() : std::string("relay"),
+          "consent.refused", "Session not started: " + why, consent));
       store.end_session(session->id, now(), why);
     }
     return store.find_session(session->id);
@@ -431,10 +445,9 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
   if (outcome != Error::ok) {
     co_await context_.broker.detach_session(session->id);
     // The code is spent either way; the agent learns the session will not happen and stops.
-    agent->send(protocol::SessionEnd{join.session,
-                                     outcome == Error::consent_refused ? "consent refused"
-                                                                       : "no consent in time",
-                                     "relay"});
+    agent->send(protocol::SessionEnd{
+        join.session, outcome == Error::consent_refused ? "consent refused" : "no consent in time",
+        "relay"});
     fail(outcome, outcome == Error::consent_refused
                       ? "the user refused the session; nothing was shared"
                       : std::string(protocol::describe(outcome)));
@@ -472,7 +485,8 @@ asio::awaitable<json> RestApi::take_diagnostics(const User& user, std::int64_t i
     fail(Error::forbidden, session_number(id) + " belongs to " + session.technician);
   }
   auto agent = co_await context_.broker.agent_for_session(id);
-  if (!agent) fail(Error::agent_offline, "the agent of " + session_number(id) + " is not connected");
+  if (!agent)
+    fail(Error::agent_offline, "the agent of " + session_number(id) + " is not connected");
   protocol::DiagRequest request;
   request.id = next_request_id();
   request.session = session_number(id);
@@ -497,8 +511,8 @@ asio::awaitable<json> RestApi::take_diagnostics(const User& user, std::int64_t i
   const auto summary = snapshot_summary(result->snapshot);
   auto snapshot = co_await context_.store.run([&, name = user.name](Store& store) {
     auto saved = store.save_snapshot(id, result->snapshot, now());
-    store.append_timeline(entry_for(session, name, "diagnostics.snapshot", summary,
-                                    {{"snapshot", saved.id}}));
+    store.append_timeline(
+        entry_for(session, name, "diagnostics.snapshot", summary, {{"snapshot", saved.id}}));
     return saved;
   });
   co_return json{{"session", session_number(id)},
@@ -517,10 +531,10 @@ asio::awaitable<json> RestApi::end_session(const User& user, std::int64_t id, co
   auto ended = co_await context_.store.run([&, name = user.name](Store& store) {
     const auto at = now();
     store.end_session(id, at, note);
-    store.append_timeline(entry_for(session, name, "session.ended",
-                                    "Session " + session_number(id) + " ended by " + name +
-                                        (note.empty() ? "" : ": " + note),
-                                    {{"note", note}, {"by", name}, {"from", "technician"}}));
+    store.append_timeline(entry_for(
+        session, name, "session.ended",
+        "Session " + session_number(id) + " ended by " + name + (note.empty() ? "" : ": " + note),
+        {{"note", note}, {"by", name}, {"from", "technician"}}));
     return store.find_session(id);
   });
   spdlog::info("{} ended {}", user.name, session_number(id));

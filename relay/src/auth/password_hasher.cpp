@@ -64,8 +64,8 @@ std::optional<std::vector<unsigned char>> from_base64url(std::string_view text) 
   return out;
 }
 
-bool scrypt(std::string_view password, const unsigned char* salt, std::size_t salt_size,
-            int log_n, int r, int p, unsigned char* out, std::size_t out_size) {
+bool scrypt(std::string_view password, const unsigned char* salt, std::size_t salt_size, int log_n,
+            int r, int p, unsigned char* out, std::size_t out_size) {
   EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "SCRYPT", nullptr);
   if (kdf == nullptr) return false;
   EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
@@ -77,8 +77,8 @@ bool scrypt(std::string_view password, const unsigned char* salt, std::size_t sa
   // Room for N = 2^20 with r = 16 (2 GiB would be refused; this is 128 * r * N plus slack).
   std::uint64_t maxmem = 128ull * r * n + (16u << 20);
   OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
-                                        const_cast<char*>(password.data()), password.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, const_cast<char*>(password.data()),
+                                        password.size()),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<unsigned char*>(salt),
                                         salt_size),
       OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),

@@ -128,8 +128,7 @@ asio::awaitable<bool> AgentConnection::handshake(
   spdlog::info("agent {} ({}) {}", remote_, device_,
                welcome->resumed ? "resumed its support code" : "received a support code");
   if (!session_id_) {
-    asio::co_spawn(strand_, expiry_watch(code_expires_at_),
-                   asio::detached);
+    asio::co_spawn(strand_, expiry_watch(code_expires_at_), asio::detached);
   }
   co_return true;
 }
@@ -182,8 +181,8 @@ asio::awaitable<protocol::Result<protocol::Welcome>> AgentConnection::answer_hel
   }
   if (record->session_id) {
     const auto session_id = *record->session_id;
-    auto session =
-        co_await context_.store.run([session_id](Store& store) { return store.find_session(session_id); });
+    auto session = co_await context_.store.run(
+        [session_id](Store& store) { return store.find_session(session_id); });
     if (!session || session->status == "ended" || session->status == "refused") {
       co_return protocol::make_error_code(Error::session_ended);
     }
@@ -216,7 +215,8 @@ asio::awaitable<protocol::Result<protocol::Welcome>> AgentConnection::answer_hel
   co_return welcome;
 }
 
-asio::awaitable<void> AgentConnection::expiry_watch(std::chrono::system_clock::time_point expires_at) {
+asio::awaitable<void> AgentConnection::expiry_watch(
+    std::chrono::system_clock::time_point expires_at) {
   auto self = shared_from_this();
   asio::steady_timer timer(strand_);
   timer.expires_after(std::max<std::chrono::system_clock::duration>(expires_at - now(), {}));
@@ -313,9 +313,9 @@ asio::awaitable<void> AgentConnection::handle(protocol::Message message) {
     session_id_.reset();
     co_return;
   }
-  co_await close_with(Error::unexpected_message,
-                      std::string("an agent may not send ") +
-                          std::string(protocol::type_name(message)) + " here");
+  co_await close_with(
+      Error::unexpected_message,
+      std::string("an agent may not send ") + std::string(protocol::type_name(message)) + " here");
 }
 
 asio::awaitable<void> AgentConnection::write_loop() {
@@ -334,7 +334,8 @@ asio::awaitable<void> AgentConnection::write_loop() {
     auto text = std::move(write_queue_.front());
     write_queue_.pop_front();
     ws_.text(true);
-    auto [ec, n] = co_await ws_.async_write(asio::buffer(text), asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] =
+        co_await ws_.async_write(asio::buffer(text), asio::as_tuple(asio::use_awaitable));
     if (ec) {
       closed_ = true;
       beast::get_lowest_layer(ws_).socket().close(ec);
@@ -366,7 +367,7 @@ asio::awaitable<void> AgentConnection::send_close(Error error, std::string messa
                                                 asio::as_tuple(asio::use_awaitable));
   if (!write_ec) {
     websocket::close_reason reason(static_cast<websocket::close_code>(protocol::close_code(error)),
-                                 message.substr(0, 120));
+                                   message.substr(0, 120));
     co_await ws_.async_close(reason, asio::as_tuple(asio::use_awaitable));
   }
   closed_ = true;
@@ -397,9 +398,8 @@ void AgentConnection::close(Error error) {
 }
 
 void AgentConnection::bind_session(std::int64_t session_id) {
-  asio::post(strand_, [self = shared_from_this(), session_id]() {
-    self->session_id_ = session_id;
-  });
+  asio::post(strand_,
+             [self = shared_from_this(), session_id]() { self->session_id_ = session_id; });
 }
 
 void AgentConnection::fail_pending() {

@@ -49,8 +49,8 @@ RelayConfig RelayConfig::load(const std::filesystem::path& data_dir) {
   const auto file = config.config_file();
   std::ifstream in(file);
   if (!in) {
-    throw ConfigError("cannot read " + file.string() +
-                      " (run `tether-relay init --data " + data_dir.string() + "` first)");
+    throw ConfigError("cannot read " + file.string() + " (run `tether-relay init --data " +
+                      data_dir.string() + "` first)");
   }
   const auto json = nlohmann::json::parse(in, nullptr, false);
   if (json.is_discarded() || !json.is_object()) {

@@ -34,9 +34,10 @@ HttpResponse error_response(Error code, std::string message, unsigned version) {
   HttpResponse response{static_cast<http::status>(protocol::http_status(code)), version};
   response.set(http::field::content_type, "application/json");
   response.keep_alive(false);
-  response.body() = nlohmann::json{{"error", {{"code", protocol::to_string(code)},
-                                              {"message", std::move(message)}}}}
-                        .dump();
+  response.body() =
+      nlohmann::json{
+          {"error", {{"code", protocol::to_string(code)}, {"message", std::move(message)}}}}
+          .dump();
   response.prepare_payload();
   return response;
 }
@@ -62,7 +63,8 @@ asio::awaitable<void> serve_tls(protocol::TlsStream stream, beast::flat_buffer b
     http::request_parser<http::string_body> parser;
     parser.header_limit(protocol::kMaxHttpHeaderBytes);
     parser.body_limit(protocol::kMaxHttpBodyBytes);
-    auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] =
+        co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
     if (ec == http::error::end_of_stream || ec == asio::ssl::error::stream_truncated ||
         ec == beast::error::timeout || ec == asio::error::eof ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
@@ -70,9 +72,9 @@ asio::awaitable<void> serve_tls(protocol::TlsStream stream, beast::flat_buffer b
     }
     if (ec == http::error::body_limit || ec == http::error::header_limit) {
       tcp.expires_after(std::chrono::seconds(5));
-      co_await http::async_write(stream, error_response(Error::message_too_large,
-                                                        "request over the size limit", 11),
-                                 asio::as_tuple(asio::use_awaitable));
+      co_await http::async_write(
+          stream, error_response(Error::message_too_large, "request over the size limit", 11),
+          asio::as_tuple(asio::use_awaitable));
       co_return;
     }
     if (ec) {
@@ -151,6 +153,8 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, asio::ssl::
   }
 }
 
-void close_all_connections(RelayContext& context) { context.broker.close_all(); }
+void close_all_connections(RelayContext& context) {
+  context.broker.close_all();
+}
 
 }  // namespace tether::relay

@@ -14,8 +14,8 @@ namespace tether::relay {
 struct RelayContext;
 
 boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket,
-                                              boost::asio::ssl::context& tls,
-                                              RelayContext& context, RestApi& api);
+                                              boost::asio::ssl::context& tls, RelayContext& context,
+                                              RestApi& api);
 
 /// Asks every connected agent to close (the relay is stopping).
 void close_all_connections(RelayContext& context);

@@ -34,13 +34,14 @@ tcp::endpoint parse_listen(const std::string& listen) {
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw ConfigError("listen must be ADDR:PORT, got " + listen);
   auto host = listen.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(host, ec);
   if (ec) throw ConfigError("listen address " + host + " is not an IP address");
   const auto port = listen.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoul(port) > 65535) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535) {
     throw ConfigError("listen port " + port + " is not a port number");
   }
   return {address, static_cast<unsigned short>(std::stoul(port))};
@@ -50,8 +51,9 @@ tcp::endpoint parse_listen(const std::string& listen) {
 
 struct RelayServer::Impl {
   explicit Impl(RelayConfig config)
-      : io(config.threads > 0 ? config.threads
-                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+      : io(config.threads > 0
+               ? config.threads
+               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
         store(SqliteStore::open(config.database_file())),
         broker(io),
         tls(protocol::make_server_context(config.server_chain_file(), config.server_key_file())),

@@ -24,9 +24,8 @@ class StoreExecutor {
   /// Runs `f(Store&)` on the store's single thread; StoreError propagates to the caller.
   template <class F>
   auto run(F f) {
-    return run_on(store_pool_.get_executor(), [this, f = std::move(f)]() mutable {
-      return f(*store_);
-    });
+    return run_on(store_pool_.get_executor(),
+                  [this, f = std::move(f)]() mutable { return f(*store_); });
   }
 
   /// Runs CPU-heavy `f()` (password hashing) on the compute thread.

@@ -41,8 +41,7 @@ std::string to_pem(const std::function<int(BIO*)>& write) {
 }
 
 PemCertificate encode(X509* cert, EVP_PKEY* key) {
-  return {to_pem([&](BIO* b) { return PEM_write_bio_X509(b, cert); }),
-          to_pem([&](BIO* b) {
+  return {to_pem([&](BIO* b) { return PEM_write_bio_X509(b, cert); }), to_pem([&](BIO* b) {
             return PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr);
           })};
 }
@@ -85,8 +84,7 @@ CertPtr new_certificate(EVP_PKEY* key, const std::string& common_name,
 
 }  // namespace
 
-PemCertificate create_certificate_authority(const std::string& name,
-                                            std::chrono::hours validity) {
+PemCertificate create_certificate_authority(const std::string& name, std::chrono::hours validity) {
   KeyPtr key = generate_key();
   CertPtr cert = new_certificate(key.get(), "Tether relay CA " + name, validity);
   X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get()));
@@ -101,11 +99,11 @@ PemCertificate issue_server_certificate(const PemCertificate& ca,
                                         const std::vector<std::string>& dns_names,
                                         const std::vector<std::string>& ip_addresses,
                                         std::chrono::hours validity) {
-  BioPtr cert_bio(BIO_new_mem_buf(ca.certificate_pem.data(),
-                                  static_cast<int>(ca.certificate_pem.size())));
+  BioPtr cert_bio(
+      BIO_new_mem_buf(ca.certificate_pem.data(), static_cast<int>(ca.certificate_pem.size())));
   CertPtr ca_cert(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
-  BioPtr key_bio(BIO_new_mem_buf(ca.private_key_pem.data(),
-                                 static_cast<int>(ca.private_key_pem.size())));
+  BioPtr key_bio(
+      BIO_new_mem_buf(ca.private_key_pem.data(), static_cast<int>(ca.private_key_pem.size())));
   KeyPtr ca_key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   check(ca_cert && ca_key, "read the CA certificate and key");
 

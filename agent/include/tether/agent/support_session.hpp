@@ -12,7 +12,7 @@
 namespace tether::agent {
 
 enum class ConsentMode {
-  ask,   ///< Prompt on the terminal; anything but "y"/"yes" refuses.
+  ask,         ///< Prompt on the terminal; anything but "y"/"yes" refuses.
   auto_grant,  ///< Grant without asking (stated on screen); for demos and tests.
 };
 

@@ -40,8 +40,7 @@ class UvThread {
     return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
                                        void(std::exception_ptr, R)>(
         [this](auto handler, F work) {
-          submit(std::make_unique<Task<F, decltype(handler)>>(std::move(work),
-                                                              std::move(handler)));
+          submit(std::make_unique<Task<F, decltype(handler)>>(std::move(work), std::move(handler)));
         },
         boost::asio::use_awaitable, std::move(f));
   }

@@ -24,7 +24,9 @@ class SendWindow {
   explicit SendWindow(std::uint32_t initial) : available_(initial) {}
   std::uint64_t available() const { return available_; }
   /// Bytes of a pending write that may go now (≤ wanted).
-  std::uint64_t allowance(std::uint64_t wanted) const { return wanted < available_ ? wanted : available_; }
+  std::uint64_t allowance(std::uint64_t wanted) const {
+    return wanted < available_ ? wanted : available_;
+  }
   /// Records `bytes` sent; aborts if more than available (a caller bug).
   void consume(std::uint64_t bytes);
   /// A credit frame arrived. Error::channel_error if it would exceed 2^32-1 outstanding.
@@ -70,8 +72,8 @@ class ChannelTable {
       : next_id_(odd_ids ? 1 : 2), max_channels_(max_channels) {}
 
   /// Opens a channel this side initiates. Error::channel_error when the table is full.
-  Result<std::uint32_t> open_local(std::string kind, std::string session,
-                                   std::uint32_t peer_window, std::uint32_t our_window);
+  Result<std::uint32_t> open_local(std::string kind, std::string session, std::uint32_t peer_window,
+                                   std::uint32_t our_window);
   /// Registers a channel the peer opened. Error::channel_error for a used id, an id of
   /// our parity, or a full table.
   Result<void> open_remote(std::uint32_t id, std::string kind, std::string session,

@@ -113,8 +113,8 @@ struct ErrorMessage {
 struct ChannelOpen {
   std::uint32_t channel = 0;  ///< Chosen by the opener; odd from the relay, even from the agent.
   std::string session;
-  std::string kind;             ///< What flows on it, e.g. "shell", "file".
-  std::uint32_t window = 0;     ///< Bytes the opener may receive before granting credit.
+  std::string kind;          ///< What flows on it, e.g. "shell", "file".
+  std::uint32_t window = 0;  ///< Bytes the opener may receive before granting credit.
   nlohmann::json params = nlohmann::json::object();
   bool operator==(const ChannelOpen&) const = default;
 };

@@ -15,8 +15,7 @@ struct PemCertificate {
 
 /// A new self-signed CA certificate ("Tether relay CA <name>"), valid for `validity`.
 /// Throws std::runtime_error when OpenSSL fails.
-PemCertificate create_certificate_authority(const std::string& name,
-                                            std::chrono::hours validity);
+PemCertificate create_certificate_authority(const std::string& name, std::chrono::hours validity);
 
 /// A server certificate signed by `ca` for the given DNS names and IP addresses (both go into
 /// subjectAltName), valid for `validity`. Throws std::runtime_error when OpenSSL fails or the

@@ -10,14 +10,14 @@ namespace tether::relay {
 
 struct InitOptions {
   std::filesystem::path data_dir;
-  std::string hostname;                 ///< Extra certificate name; empty: none.
+  std::string hostname;  ///< Extra certificate name; empty: none.
   std::string admin_user = "admin";
   std::optional<std::string> admin_password;  ///< Generated when absent.
   std::string listen = "127.0.0.1:8443";
 };
 
 struct InitResult {
-  std::string fingerprint;     ///< "SHA256:<64 hex>" of the CA certificate.
+  std::string fingerprint;  ///< "SHA256:<64 hex>" of the CA certificate.
   std::string admin_user;
   std::string admin_password;  ///< Only when generated; empty when it was given.
 };

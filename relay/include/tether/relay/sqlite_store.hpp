@@ -49,7 +49,8 @@ class SqliteStore final : public Store {
   TimelineEntry append_timeline(const TimelineEntry& entry) override;
   std::vector<TimelineEntry> timeline(std::int64_t ticket_id) override;
 
-  Snapshot save_snapshot(std::int64_t session_id, const nlohmann::json& data, TimePoint at) override;
+  Snapshot save_snapshot(std::int64_t session_id, const nlohmann::json& data,
+                         TimePoint at) override;
   std::optional<Snapshot> latest_snapshot(std::int64_t session_id) override;
 
   void save_support_code(const SupportCodeRecord& record) override;

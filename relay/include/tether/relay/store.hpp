@@ -35,24 +35,24 @@ struct User {
 };
 
 struct Ticket {
-  std::int64_t id = 0;       ///< Shown to users as "T-<id>".
+  std::int64_t id = 0;  ///< Shown to users as "T-<id>".
   std::string title;
   std::string description;
   std::string requester;
-  std::string status;        ///< "new", "open", "pending", "resolved", "closed".
+  std::string status;  ///< "new", "open", "pending", "resolved", "closed".
   std::string created_by;
   TimePoint created_at;
   TimePoint updated_at;
 };
 
 struct SessionRecord {
-  std::int64_t id = 0;       ///< Shown to users as "S-<id>".
+  std::int64_t id = 0;  ///< Shown to users as "S-<id>".
   std::int64_t ticket_id = 0;
   std::string technician;
-  std::string joined_by;     ///< "support_code" (attended) or "device" (managed).
-  std::string device;        ///< Agent's description: hostname and OS.
-  std::string status;        ///< "pending_consent", "active", "refused", "ended".
-  nlohmann::json consent;    ///< {granted, scopes, by, at} once answered; null before.
+  std::string joined_by;   ///< "support_code" (attended) or "device" (managed).
+  std::string device;      ///< Agent's description: hostname and OS.
+  std::string status;      ///< "pending_consent", "active", "refused", "ended".
+  nlohmann::json consent;  ///< {granted, scopes, by, at} once answered; null before.
   TimePoint started_at;
   std::optional<TimePoint> ended_at;
   std::string end_note;
@@ -66,16 +66,16 @@ struct TimelineEntry {
   std::int64_t ticket_id = 0;
   std::optional<std::int64_t> session_id;
   TimePoint at;
-  std::string actor;         ///< User name, "agent:<host>" or "relay".
+  std::string actor;  ///< User name, "agent:<host>" or "relay".
   std::string kind;
-  std::string summary;       ///< One line a person reads.
+  std::string summary;  ///< One line a person reads.
   nlohmann::json detail = nlohmann::json::object();
 };
 
 /// A support code as stored: only hashes of the code and of the agent's resume secret.
 struct SupportCodeRecord {
-  std::string code_hash;     ///< hex SHA-256 of the 9 digits.
-  std::string secret_hash;   ///< hex SHA-256 of the agent's resume secret.
+  std::string code_hash;    ///< hex SHA-256 of the 9 digits.
+  std::string secret_hash;  ///< hex SHA-256 of the agent's resume secret.
   TimePoint created_at;
   TimePoint expires_at;
   std::optional<std::int64_t> session_id;  ///< Set once a technician used the code.

@@ -180,7 +180,9 @@ class Transaction {
 };
 
 constexpr const char* kUserColumns = "id, name, role, password_hash";
-User read_user(const Statement& s) { return User{s.integer(0), s.text(1), s.text(2), s.text(3)}; }
+User read_user(const Statement& s) {
+  return User{s.integer(0), s.text(1), s.text(2), s.text(3)};
+}
 
 constexpr const char* kTicketColumns =
     "id, title, description, requester, status, created_by, created_at, updated_at";
@@ -212,13 +214,16 @@ std::string sql(std::string_view a, std::string_view b, std::string_view c = {})
 
 }  // namespace
 
-int SqliteStore::schema_version() { return static_cast<int>(kMigrations.size()); }
+int SqliteStore::schema_version() {
+  return static_cast<int>(kMigrations.size());
+}
 
 std::unique_ptr<SqliteStore> SqliteStore::open(const std::filesystem::path& file) {
   // Create the file ourselves so it is private from the first byte; SQLite gives the WAL
   // and shared-memory files the same mode.
   const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) throw StoreError("cannot open database " + file.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    throw StoreError("cannot open database " + file.string() + ": " + std::strerror(errno));
   ::close(fd);
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
@@ -237,7 +242,9 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::filesystem::path& file
   return store;
 }
 
-SqliteStore::~SqliteStore() { sqlite3_close_v2(db_); }
+SqliteStore::~SqliteStore() {
+  sqlite3_close_v2(db_);
+}
 
 void SqliteStore::exec(const char* statement) {
   char* error = nullptr;
@@ -300,8 +307,9 @@ void SqliteStore::save_token(std::string_view token_hash, std::int64_t user_id,
 }
 
 std::optional<User> SqliteStore::user_for_token(std::string_view token_hash, TimePoint now) {
-  Statement s(db_, "SELECT u.id, u.name, u.role, u.password_hash FROM tokens t "
-                   "JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.expires_at > ?");
+  Statement s(db_,
+              "SELECT u.id, u.name, u.role, u.password_hash FROM tokens t "
+              "JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.expires_at > ?");
   s.bind(1, token_hash).bind(2, now);
   if (!s.step()) return std::nullopt;
   return read_user(s);
@@ -311,18 +319,31 @@ Ticket SqliteStore::create_ticket(std::string_view title, std::string_view descr
                                   std::string_view requester, std::string_view created_by,
                                   TimePoint now) {
   Transaction tx(db_);
-  Statement s(db_, "INSERT INTO tickets (title, description, requester, status, created_by, "
-                   "created_at, updated_at) VALUES (?, ?, ?, 'new', ?, ?, ?)");
-  s.bind(1, title).bind(2, description).bind(3, requester).bind(4, created_by).bind(5, now).bind(6, now).run();
-  Ticket ticket{sqlite3_last_insert_rowid(db_), std::string(title), std::string(description),
-                std::string(requester), "new", std::string(created_by), now, now};
+  Statement s(db_,
+              "INSERT INTO tickets (title, description, requester, status, created_by, "
+              "created_at, updated_at) VALUES (?, ?, ?, 'new', ?, ?, ?)");
+  s.bind(1, title)
+      .bind(2, description)
+      .bind(3, requester)
+      .bind(4, created_by)
+      .bind(5, now)
+      .bind(6, now)
+      .run();
+  Ticket ticket{sqlite3_last_insert_rowid(db_),
+                std::string(title),
+                std::string(description),
+                std::string(requester),
+                "new",
+                std::string(created_by),
+                now,
+                now};
   TimelineEntry entry;
   entry.ticket_id = ticket.id;
   entry.at = now;
   entry.actor = std::string(created_by);
   entry.kind = "ticket.created";
-  entry.summary = "Ticket T-" + std::to_string(ticket.id) + " opened by " + std::string(created_by) +
-                  ": " + std::string(title);
+  entry.summary = "Ticket T-" + std::to_string(ticket.id) + " opened by " +
+                  std::string(created_by) + ": " + std::string(title);
   entry.detail = {{"title", title}, {"requester", requester}};
   insert_timeline(entry);
   tx.commit();
@@ -346,8 +367,9 @@ std::vector<Ticket> SqliteStore::list_tickets() {
 SessionRecord SqliteStore::create_session(std::int64_t ticket_id, std::string_view technician,
                                           std::string_view joined_by, std::string_view device,
                                           TimePoint now) {
-  Statement s(db_, "INSERT INTO sessions (ticket_id, technician, joined_by, device, status, "
-                   "started_at) VALUES (?, ?, ?, ?, 'pending_consent', ?)");
+  Statement s(db_,
+              "INSERT INTO sessions (ticket_id, technician, joined_by, device, status, "
+              "started_at) VALUES (?, ?, ?, ?, 'pending_consent', ?)");
   s.bind(1, ticket_id).bind(2, technician).bind(3, joined_by).bind(4, device).bind(5, now).run();
   SessionRecord r;
   r.id = sqlite3_last_insert_rowid(db_);
@@ -368,8 +390,9 @@ std::optional<SessionRecord> SqliteStore::find_session(std::int64_t id) {
 }
 
 std::vector<SessionRecord> SqliteStore::sessions_for_ticket(std::int64_t ticket_id) {
-  Statement s(db_,
-              sql("SELECT ", kSessionColumns, " FROM sessions WHERE ticket_id = ? ORDER BY id").c_str());
+  Statement s(
+      db_,
+      sql("SELECT ", kSessionColumns, " FROM sessions WHERE ticket_id = ? ORDER BY id").c_str());
   s.bind(1, ticket_id);
   std::vector<SessionRecord> out;
   while (s.step()) out.push_back(read_session(s));
@@ -378,20 +401,24 @@ std::vector<SessionRecord> SqliteStore::sessions_for_ticket(std::int64_t ticket_
 
 void SqliteStore::record_consent(std::int64_t session_id, const nlohmann::json& consent) {
   const bool granted = consent.value("granted", false);
-  Statement s(db_, "UPDATE sessions SET consent = ?, status = ? WHERE id = ? AND status = 'pending_consent'");
+  Statement s(
+      db_,
+      "UPDATE sessions SET consent = ?, status = ? WHERE id = ? AND status = 'pending_consent'");
   s.bind(1, consent.dump()).bind(2, granted ? "active" : "refused").bind(3, session_id).run();
 }
 
 void SqliteStore::end_session(std::int64_t session_id, TimePoint at, std::string_view note) {
   // A refused session keeps its status: it ended, but it never started.
-  Statement s(db_, "UPDATE sessions SET status = CASE status WHEN 'refused' THEN 'refused' "
-                   "ELSE 'ended' END, ended_at = ?, end_note = ? WHERE id = ? AND ended_at IS NULL");
+  Statement s(db_,
+              "UPDATE sessions SET status = CASE status WHEN 'refused' THEN 'refused' "
+              "ELSE 'ended' END, ended_at = ?, end_note = ? WHERE id = ? AND ended_at IS NULL");
   s.bind(1, at).bind(2, note).bind(3, session_id).run();
 }
 
 TimelineEntry SqliteStore::insert_timeline(const TimelineEntry& entry) {
-  Statement s(db_, "INSERT INTO timeline (ticket_id, session_id, at, actor, kind, summary, detail) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  Statement s(db_,
+              "INSERT INTO timeline (ticket_id, session_id, at, actor, kind, summary, detail) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?)");
   s.bind(1, entry.ticket_id).bind(2, entry.session_id).bind(3, entry.at).bind(4, entry.actor);
   s.bind(5, entry.kind).bind(6, entry.summary).bind(7, entry.detail.dump()).run();
   TimelineEntry stored = entry;
@@ -409,8 +436,9 @@ TimelineEntry SqliteStore::append_timeline(const TimelineEntry& entry) {
 }
 
 std::vector<TimelineEntry> SqliteStore::timeline(std::int64_t ticket_id) {
-  Statement s(db_, "SELECT id, ticket_id, session_id, at, actor, kind, summary, detail "
-                   "FROM timeline WHERE ticket_id = ? ORDER BY id");
+  Statement s(db_,
+              "SELECT id, ticket_id, session_id, at, actor, kind, summary, detail "
+              "FROM timeline WHERE ticket_id = ? ORDER BY id");
   s.bind(1, ticket_id);
   std::vector<TimelineEntry> out;
   while (s.step()) {
@@ -431,36 +459,42 @@ std::vector<TimelineEntry> SqliteStore::timeline(std::int64_t ticket_id) {
 Snapshot SqliteStore::save_snapshot(std::int64_t session_id, const nlohmann::json& data,
                                     TimePoint at) {
   Statement s(db_, "INSERT INTO snapshots (session_id, taken_at, data) VALUES (?, ?, ?)");
-  s.bind(1, session_id).bind(2, at).bind(3, data.dump(-1, ' ', false,
-                                                      nlohmann::json::error_handler_t::replace)).run();
+  s.bind(1, session_id)
+      .bind(2, at)
+      .bind(3, data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+      .run();
   return Snapshot{sqlite3_last_insert_rowid(db_), session_id, at, data};
 }
 
 std::optional<Snapshot> SqliteStore::latest_snapshot(std::int64_t session_id) {
-  Statement s(db_, "SELECT id, session_id, taken_at, data FROM snapshots WHERE session_id = ? "
-                   "ORDER BY id DESC LIMIT 1");
+  Statement s(db_,
+              "SELECT id, session_id, taken_at, data FROM snapshots WHERE session_id = ? "
+              "ORDER BY id DESC LIMIT 1");
   s.bind(1, session_id);
   if (!s.step()) return std::nullopt;
   return Snapshot{s.integer(0), s.integer(1), s.time(2), s.json(3)};
 }
 
 void SqliteStore::save_support_code(const SupportCodeRecord& record) {
-  Statement s(db_, "INSERT INTO support_codes (code_hash, secret_hash, created_at, expires_at, "
-                   "session_id) VALUES (?, ?, ?, ?, ?)");
+  Statement s(db_,
+              "INSERT INTO support_codes (code_hash, secret_hash, created_at, expires_at, "
+              "session_id) VALUES (?, ?, ?, ?, ?)");
   s.bind(1, record.code_hash).bind(2, record.secret_hash).bind(3, record.created_at);
   s.bind(4, record.expires_at).bind(5, record.session_id).run();
 }
 
 std::optional<SupportCodeRecord> SqliteStore::find_support_code(std::string_view code_hash) {
-  Statement s(db_, "SELECT code_hash, secret_hash, created_at, expires_at, session_id "
-                   "FROM support_codes WHERE code_hash = ?");
+  Statement s(db_,
+              "SELECT code_hash, secret_hash, created_at, expires_at, session_id "
+              "FROM support_codes WHERE code_hash = ?");
   s.bind(1, code_hash);
   if (!s.step()) return std::nullopt;
   return SupportCodeRecord{s.text(0), s.text(1), s.time(2), s.time(3), s.optional_integer(4)};
 }
 
 bool SqliteStore::claim_support_code(std::string_view code_hash, std::int64_t session_id) {
-  Statement s(db_, "UPDATE support_codes SET session_id = ? WHERE code_hash = ? AND session_id IS NULL");
+  Statement s(db_,
+              "UPDATE support_codes SET session_id = ? WHERE code_hash = ? AND session_id IS NULL");
   s.bind(1, session_id).bind(2, code_hash).run();
   return sqlite3_changes(db_) == 1;
 }
