@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "diag/collectors/cpu_collector.hpp"
-#include "diag/collectors/memory_collector.hpp"
 #include "diag/collectors/network_collector.hpp"
 #include "diag/collectors/source_files.hpp"
 #include "diag/collectors/storage_collector.hpp"
@@ -59,47 +57,6 @@ TEST(BootTime, FromBtimeLine) {
   EXPECT_EQ(parse_boot_time("cpu 1 2 3\n"), std::nullopt);
   EXPECT_EQ(parse_boot_time("btime x\n"), std::nullopt);
   EXPECT_EQ(parse_boot_time("btime 0\n"), std::nullopt);
-}
-
-TEST(Cpuinfo, ArmWithoutModelNameUsesHardwareAndHasNoMhz) {
-  const auto cpu = parse_cpuinfo(
-      "processor\t: 0\nBogoMIPS\t: 108.00\nCPU implementer\t: 0x41\n\n"
-      "processor\t: 1\nBogoMIPS\t: 108.00\n\n"
-      "Hardware\t: BCM2835\nModel\t\t: Raspberry Pi 4 Model B Rev 1.4\n");
-  EXPECT_EQ(cpu["logical_cores"], 2);
-  EXPECT_EQ(cpu["model"], "BCM2835");
-  EXPECT_TRUE(cpu["mhz"].is_null());
-}
-
-TEST(Cpuinfo, NoProcessorIsUnavailable) {
-  EXPECT_EQ(parse_cpuinfo("model name : x\n"),
-            json({{"unavailable", "no processor entries in /proc/cpuinfo"}}));
-  EXPECT_TRUE(parse_cpuinfo("").contains("unavailable"));
-  EXPECT_TRUE(parse_cpuinfo("processor : zero\n").contains("unavailable"));
-}
-
-TEST(Meminfo, KilobytesBecomeBytes) {
-  const auto memory = parse_meminfo("MemTotal: 1000 kB\nMemAvailable: 400 kB\n");
-  EXPECT_EQ(memory["total_bytes"], 1024000u);
-  EXPECT_EQ(memory["available_bytes"], 409600u);
-  EXPECT_TRUE(memory["swap_total_bytes"].is_null());
-  EXPECT_TRUE(memory["swap_free_bytes"].is_null());
-}
-
-TEST(Meminfo, OldKernelWithoutMemAvailableEstimatesIt) {
-  const auto memory =
-      parse_meminfo("MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 20 kB\nCached: 300 kB\n");
-  EXPECT_EQ(memory["available_bytes"], 420u * 1024);
-}
-
-TEST(Meminfo, MalformedOrOverflowingValuesAreIgnored) {
-  EXPECT_TRUE(parse_meminfo("MemTotal: 0 kB\n").contains("unavailable"));
-  EXPECT_TRUE(parse_meminfo("MemTotal: 99999999999999999999 kB\n").contains("unavailable"));
-  EXPECT_TRUE(parse_meminfo("MemTotal: 18014398509481984 kB\n").contains("unavailable"));
-  EXPECT_TRUE(parse_meminfo("MemTotal: 5 MB\n").contains("unavailable"));
-  const auto memory = parse_meminfo("MemTotal: 8 kB\nSwapTotal: x kB\n");
-  EXPECT_EQ(memory["total_bytes"], 8192u);
-  EXPECT_TRUE(memory["swap_total_bytes"].is_null());
 }
 
 TEST(Mounts, OctalEscapes) {

@@ -78,7 +78,7 @@ const json* find_by(const json& array, const char* key, const std::string& value
 
 TEST(DiagSnapshot, Debian12HasEverySectionWithFiguresFromTheFixture) {
   const auto s = collect(fixture("debian12"));
-  EXPECT_EQ(s["schema"], 1);
+  EXPECT_EQ(s["schema"], 2);
   EXPECT_EQ(s["collected_at"], "2025-11-25T10:00:00Z");
   EXPECT_TRUE(s["duration_ms"].is_number_integer());
   EXPECT_GE(s["duration_ms"].get<long long>(), 0);
@@ -274,7 +274,7 @@ TEST(DiagSnapshot, SectionFilterReturnsOnlyTheAskedSections) {
   EXPECT_FALSE(s.contains("system"));
   EXPECT_FALSE(s.contains("cpu"));
   EXPECT_FALSE(s.contains("storage"));
-  EXPECT_EQ(s["schema"], 1);
+  EXPECT_EQ(s["schema"], 2);
   EXPECT_TRUE(s.contains("collected_at"));
 }
 

@@ -1,15 +1,30 @@
 #include "tether/agent/diag/snapshot.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <exception>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
 
 #include "diag/collectors/cpu_collector.hpp"
+#include "diag/collectors/devices_collector.hpp"
+#include "diag/collectors/firmware_collector.hpp"
+#include "diag/collectors/identity_collector.hpp"
+#include "diag/collectors/logs_collector.hpp"
 #include "diag/collectors/memory_collector.hpp"
 #include "diag/collectors/network_collector.hpp"
+#include "diag/collectors/power_collector.hpp"
+#include "diag/collectors/processes_collector.hpp"
+#include "diag/collectors/services_collector.hpp"
+#include "diag/collectors/software_collector.hpp"
 #include "diag/collectors/source_files.hpp"
 #include "diag/collectors/storage_collector.hpp"
 #include "diag/collectors/system_collector.hpp"
+#include "diag/collectors/users_collector.hpp"
 #include "tether/protocol/time_format.hpp"
 
 namespace tether::agent::diag {
@@ -17,7 +32,7 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Files under /etc and mount paths are arbitrary bytes; json::dump throws on invalid UTF-8,
 // so every string is made valid here, once, with each bad byte replaced by U+FFFD.
@@ -70,19 +85,106 @@ void make_strings_valid(json& value) {
   }
 }
 
-json collect_section(const std::string& name, const CollectOptions& options) {
-  if (name == "system") return collect_system(options.root, options.host);
-  if (name == "cpu") return collect_cpu(options.root);
-  if (name == "memory") return collect_memory(options.root);
-  if (name == "storage") return collect_storage(options.root, options.host);
-  return collect_network(options.root, options.host);
+using Collector = json (*)(const CollectContext&);
+
+struct Section {
+  const char* name;
+  Collector collect;
+  bool inventory;  // part of `tether-agent inventory`
+};
+
+// In the order they are written and shown.
+constexpr Section kSections[] = {
+    {"identity", collect_identity, true},    {"system", collect_system, true},
+    {"firmware", collect_firmware, true},    {"cpu", collect_cpu, true},
+    {"memory", collect_memory, true},        {"storage", collect_storage, true},
+    {"network", collect_network, true},      {"power", collect_power, true},
+    {"devices", collect_devices, true},      {"software", collect_software, true},
+    {"processes", collect_processes, false}, {"services", collect_services, true},
+    {"users", collect_users, true},          {"logs", collect_logs, false},
+};
+
+json run_collector(const Section& section, const CollectContext& context) {
+  // One section failing in an unforeseen way must not cost the technician the others.
+  try {
+    return section.collect(context);
+  } catch (const std::exception& e) {
+    return unavailable(std::string("internal error: ") + e.what());
+  } catch (...) {
+    return unavailable("internal error");
+  }
+}
+
+// The sections' threads write here. Shared so that a thread still stuck after the deadline
+// (statvfs on a dead NFS server cannot be interrupted) writes into memory that outlives the
+// call; that thread is detached and ends whenever the kernel lets it.
+struct Collection {
+  std::mutex mutex;
+  std::condition_variable done;
+  std::vector<std::optional<json>> results;
+  std::size_t remaining = 0;
+};
+
+std::vector<json> collect_in_parallel(const std::vector<const Section*>& sections,
+                                      const CollectContext& context,
+                                      std::chrono::milliseconds deadline) {
+  auto collection = std::make_shared<Collection>();
+  collection->results.resize(sections.size());
+  collection->remaining = sections.size();
+  auto shared_context = std::make_shared<const CollectContext>(context);
+
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    const Section* section = sections[i];
+    auto work = [collection, shared_context, section, i] {
+      json result = run_collector(*section, *shared_context);
+      const std::lock_guard lock(collection->mutex);
+      collection->results[i] = std::move(result);
+      if (--collection->remaining == 0) collection->done.notify_all();
+    };
+    try {
+      threads.emplace_back(work);
+    } catch (const std::system_error&) {
+      work();  // no thread to be had: collect this section here
+    }
+  }
+
+  std::vector<json> results;
+  {
+    std::unique_lock lock(collection->mutex);
+    collection->done.wait_for(lock, deadline, [&] { return collection->remaining == 0; });
+    for (auto& result : collection->results) {
+      results.push_back(result ? std::move(*result) : unavailable("timed out"));
+    }
+    if (collection->remaining != 0) {
+      for (auto& thread : threads) thread.detach();
+      threads.clear();
+    }
+  }
+  for (auto& thread : threads) thread.join();
+  return results;
 }
 
 }  // namespace
 
 const std::vector<std::string>& known_sections() {
-  static const std::vector<std::string> kSections{"system", "cpu", "memory", "storage", "network"};
-  return kSections;
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const auto& section : kSections) names.emplace_back(section.name);
+    return names;
+  }();
+  return kNames;
+}
+
+const std::vector<std::string>& inventory_sections() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const auto& section : kSections) {
+      if (section.inventory) names.emplace_back(section.name);
+    }
+    return names;
+  }();
+  return kNames;
 }
 
 json collect_snapshot(const CollectOptions& options) {
@@ -106,19 +208,28 @@ json collect_snapshot(const CollectOptions& options) {
       }
     }
     const bool all = options.sections.empty();
-    for (const auto& name : known_sections()) {
-      if (!all && std::find(wanted.begin(), wanted.end(), name) == wanted.end()) continue;
-      // One section failing in an unforeseen way must not cost the technician the others.
-      try {
-        snapshot[name] = collect_section(name, options);
-      } catch (const std::exception& e) {
-        snapshot[name] = unavailable(std::string("internal error: ") + e.what());
-      } catch (...) {
-        snapshot[name] = unavailable("internal error");
+    std::vector<const Section*> chosen;
+    for (const auto& section : kSections) {
+      if (all || std::find(wanted.begin(), wanted.end(), section.name) != wanted.end()) {
+        chosen.push_back(&section);
       }
     }
+
+    CollectContext context{.root = options.root,
+                           .host = options.host,
+                           .real_root = is_real_root(options.root),
+                           .probe_timeout = options.probe_timeout,
+                           .cpu_sample = options.cpu_sample};
+    auto results = collect_in_parallel(chosen, context, options.deadline);
+    for (std::size_t i = 0; i < chosen.size(); ++i)
+      snapshot[chosen[i]->name] = std::move(results[i]);
     snapshot["errors"] = std::move(errors);
     make_strings_valid(snapshot);
+    if (options.findings) {
+      auto evaluated = evaluate_findings(snapshot, options.thresholds);
+      snapshot["findings"] = std::move(evaluated["findings"]);
+      snapshot["checks_skipped"] = std::move(evaluated["skipped"]);
+    }
   } catch (...) {
     // Only allocation failure gets here; report it rather than throw at the caller.
     snapshot = json{

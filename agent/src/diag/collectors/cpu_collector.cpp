@@ -39,7 +39,8 @@ json parse_cpuinfo(std::string_view text) {
               {"mhz", mhz}};
 }
 
-json collect_cpu(const std::filesystem::path& root) {
+json collect_cpu(const CollectContext& context) {
+  const auto& root = context.root;
   const auto cpuinfo = read_source(root, "/proc/cpuinfo");
   if (!cpuinfo.text) return unavailable(cpuinfo.error);
   return parse_cpuinfo(*cpuinfo.text);

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "diag/collectors/source_files.hpp"
+
 namespace tether::agent::diag {
 
 /// /proc/cpuinfo → {"model","logical_cores","mhz"}. logical_cores counts "processor" entries;
@@ -15,6 +17,6 @@ namespace tether::agent::diag {
 nlohmann::json parse_cpuinfo(std::string_view text);
 
 /// Reads <root>/proc/cpuinfo.
-nlohmann::json collect_cpu(const std::filesystem::path& root);
+nlohmann::json collect_cpu(const CollectContext& context);
 
 }  // namespace tether::agent::diag

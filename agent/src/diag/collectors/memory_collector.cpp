@@ -51,7 +51,8 @@ json parse_meminfo(std::string_view text) {
               {"swap_free_bytes", bytes("SwapFree")}};
 }
 
-json collect_memory(const std::filesystem::path& root) {
+json collect_memory(const CollectContext& context) {
+  const auto& root = context.root;
   const auto meminfo = read_source(root, "/proc/meminfo");
   if (!meminfo.text) return unavailable(meminfo.error);
   return parse_meminfo(*meminfo.text);

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "diag/collectors/source_files.hpp"
+
 namespace tether::agent::diag {
 
 /// /proc/meminfo → {"total_bytes","available_bytes","swap_total_bytes","swap_free_bytes"}
@@ -15,6 +17,6 @@ namespace tether::agent::diag {
 nlohmann::json parse_meminfo(std::string_view text);
 
 /// Reads <root>/proc/meminfo.
-nlohmann::json collect_memory(const std::filesystem::path& root);
+nlohmann::json collect_memory(const CollectContext& context);
 
 }  // namespace tether::agent::diag

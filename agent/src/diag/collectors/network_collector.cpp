@@ -84,7 +84,9 @@ std::vector<InterfaceAddress> system_interface_addresses() {
   return rows;
 }
 
-json collect_network(const std::filesystem::path& root, const Host& host) {
+json collect_network(const CollectContext& context) {
+  const auto& root = context.root;
+  const auto& host = context.host;
   namespace fs = std::filesystem;
   const auto net = under_root(root, "/sys/class/net");
   std::error_code ec;

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "diag/collectors/source_files.hpp"
+
 #include "tether/agent/diag/snapshot.hpp"
 
 namespace tether::agent::diag {
@@ -24,7 +26,7 @@ std::string interface_kind(std::string_view type_text, bool wireless, bool virtu
 /// Every interface under <root>/sys/class/net, sorted by name:
 /// {"name","type","mac","state","mtu","addresses":[{"family","address","prefix"}]}.
 /// Addresses come from host.interface_addresses (getifaddrs on the real root).
-nlohmann::json collect_network(const std::filesystem::path& root, const Host& host);
+nlohmann::json collect_network(const CollectContext& context);
 
 /// getifaddrs(3) as InterfaceAddress rows (IPv4 and IPv6 only); empty on failure.
 std::vector<InterfaceAddress> system_interface_addresses();

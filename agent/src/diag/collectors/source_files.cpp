@@ -7,6 +7,8 @@
 #include <fstream>
 #include <system_error>
 
+#include <unistd.h>
+
 namespace tether::agent::diag {
 namespace {
 
@@ -103,6 +105,26 @@ std::optional<double> parse_decimal(std::string_view text) {
     return std::nullopt;
   }
   return value;
+}
+
+ProgramRun run_probe(const CollectContext& context, const std::vector<std::string>& argv) {
+  const RunLimits limits{.timeout = context.probe_timeout};
+  if (context.host.run) return context.host.run(argv, limits);
+  if (context.real_root) return run_program(argv, limits);
+  ProgramRun refused;
+  refused.outcome = RunOutcome::failed_to_start;
+  refused.error = "not supported on this platform";
+  return refused;
+}
+
+unsigned effective_uid(const CollectContext& context) {
+  if (context.host.effective_uid) return context.host.effective_uid();
+  return context.real_root ? static_cast<unsigned>(geteuid()) : 0U;
+}
+
+void mark_unknown(nlohmann::json& object, const std::string& field, std::string reason) {
+  object[field] = nullptr;
+  object["unknown"][field] = std::move(reason);
 }
 
 nlohmann::json unavailable(std::string reason) {

@@ -10,7 +10,32 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tether/agent/diag/snapshot.hpp"
+
 namespace tether::agent::diag {
+
+/// What every section collector gets: where to read, the system calls, and its limits.
+struct CollectContext {
+  std::filesystem::path root = "/";
+  Host host;
+  bool real_root = true;  ///< root is the running machine's "/": system calls describe it.
+  std::chrono::milliseconds probe_timeout{2000};
+  std::chrono::milliseconds cpu_sample{20};
+};
+
+/// Runs a program for a collector: host.run when set, the real run_program on the real
+/// root, and a "not supported on this platform" failure for a fixture root without host.run.
+ProgramRun run_probe(const CollectContext& context, const std::vector<std::string>& argv);
+
+/// The effective uid (host.effective_uid, else geteuid() on the real root, else 0 so a
+/// fixture reads everything it holds).
+unsigned effective_uid(const CollectContext& context);
+
+/// Records why `field` of `object` could not be read: sets it to null and adds
+/// {"<field>": reason} to object["unknown"]. Reasons start with one of: "not root",
+/// "not present", "tool missing", "timed out", "not supported on this platform",
+/// "could not read" (followed by ": detail" where it helps).
+void mark_unknown(nlohmann::json& object, const std::string& field, std::string reason);
 
 /// A source file's text, or why it could not be read ("cannot read /proc/meminfo: No such
 /// file or directory"). The message names the path as on a real machine, not under root.

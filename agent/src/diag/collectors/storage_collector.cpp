@@ -90,12 +90,14 @@ json parse_mounts(std::string_view text) {
   return filesystems;
 }
 
-json collect_storage(const std::filesystem::path& root, const Host& host) {
+json collect_storage(const CollectContext& context) {
+  const auto& root = context.root;
+  const auto& host = context.host;
   auto mounts = read_source(root, "/proc/self/mounts");
   if (!mounts.text) mounts = read_source(root, "/proc/mounts");
   if (!mounts.text) return unavailable(mounts.error);
 
-  const bool real_root = is_real_root(root);
+  const bool real_root = context.real_root;
   json filesystems = parse_mounts(*mounts.text);
   for (auto& filesystem : filesystems) {
     std::optional<FilesystemUsage> usage;

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "diag/collectors/source_files.hpp"
+
 #include "tether/agent/diag/snapshot.hpp"
 
 namespace tether::agent::diag {
@@ -26,6 +28,6 @@ nlohmann::json parse_mounts(std::string_view text);
 
 /// Reads <root>/proc/self/mounts (or <root>/proc/mounts) and adds size_bytes, free_bytes and
 /// available_bytes from host.filesystem_usage (null when unknown).
-nlohmann::json collect_storage(const std::filesystem::path& root, const Host& host);
+nlohmann::json collect_storage(const CollectContext& context);
 
 }  // namespace tether::agent::diag

@@ -120,8 +120,10 @@ std::optional<std::int64_t> parse_boot_time(std::string_view stat_text) {
   return std::nullopt;
 }
 
-json collect_system(const std::filesystem::path& root, const Host& host) {
-  const bool real_root = is_real_root(root);
+json collect_system(const CollectContext& context) {
+  const auto& root = context.root;
+  const auto& host = context.host;
+  const bool real_root = context.real_root;
   bool any_source = false;
   json system = json::object();
 

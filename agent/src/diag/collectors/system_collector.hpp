@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "diag/collectors/source_files.hpp"
+
 #include "tether/agent/diag/snapshot.hpp"
 
 namespace tether::agent::diag {
@@ -27,6 +29,6 @@ std::optional<std::int64_t> parse_boot_time(std::string_view stat_text);
 
 /// Reads the system section's sources under `root`. A missing source leaves its field null;
 /// the section is unavailable only when none of them could be read.
-nlohmann::json collect_system(const std::filesystem::path& root, const Host& host);
+nlohmann::json collect_system(const CollectContext& context);
 
 }  // namespace tether::agent::diag
