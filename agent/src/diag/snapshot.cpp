@@ -245,4 +245,44 @@ json collect_snapshot(const CollectOptions& options) {
   return snapshot;
 }
 
+bool fit_snapshot(json& snapshot, std::size_t max_bytes) {
+  struct Cuttable {
+    const char* section;
+    const char* list;
+  };
+  static constexpr Cuttable kCuttable[] = {
+      {"software", "packages"}, {"processes", "list"}, {"network", "listening"},
+      {"logs", "errors"},       {"devices", "pci"},    {"devices", "usb"},
+  };
+  auto size = snapshot.dump().size();
+  while (size > max_bytes) {
+    // Halve the biggest list still holding more than a handful of entries.
+    json* biggest = nullptr;
+    json* owner = nullptr;
+    const char* name = nullptr;
+    std::size_t biggest_size = 0;
+    for (const auto& cut : kCuttable) {
+      auto section = snapshot.find(cut.section);
+      if (section == snapshot.end() || !section->is_object()) continue;
+      auto list = section->find(cut.list);
+      if (list == section->end() || !list->is_array() || list->size() <= 8) continue;
+      const auto list_size = list->dump().size();
+      if (list_size > biggest_size) {
+        biggest = &*list;
+        owner = &*section;
+        name = cut.list;
+        biggest_size = list_size;
+      }
+    }
+    if (biggest == nullptr) return false;
+    auto& truncated = (*owner)["truncated"];
+    if (!truncated.is_object()) truncated = json::object();
+    if (!truncated.contains(name)) truncated[name] = biggest->size();
+    biggest->erase(biggest->begin() + static_cast<std::ptrdiff_t>(biggest->size() / 2),
+                   biggest->end());
+    size = snapshot.dump().size();
+  }
+  return true;
+}
+
 }  // namespace tether::agent::diag

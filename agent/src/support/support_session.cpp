@@ -360,8 +360,17 @@ class SupportAgent {
       co_return;
     }
     auto sections = request.sections;
-    auto snapshot = co_await uv_.run(
-        [sections]() { return diag::collect_snapshot({.root = "/", .sections = sections}); });
+    auto snapshot = co_await uv_.run([sections, thresholds = options_.thresholds]() {
+      auto collected =
+          diag::collect_snapshot({.root = "/", .sections = sections, .thresholds = thresholds});
+      // Leave room for the envelope around the snapshot.
+      if (!diag::fit_snapshot(collected, protocol::kMaxControlMessageBytes - 64 * 1024)) {
+        collected = nlohmann::json{
+            {"errors", nlohmann::json::array({nlohmann::json{{"section", "snapshot"},
+                                                             {"message", "too large to send"}}})}};
+      }
+      return collected;
+    });
     protocol::DiagResult result;
     result.id = request.id;
     result.session = request.session;

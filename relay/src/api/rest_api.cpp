@@ -73,7 +73,32 @@ std::string next_request_id() {
 }
 
 /// One line for the timeline from a snapshot: what machine, how full its disks are.
-std::string snapshot_summary(const json& snapshot) {
+// Counts of the snapshot's findings per severity and the problems worth naming on the
+// timeline (critical and warning), tolerant of any shape an agent sends.
+json findings_digest(const json& snapshot) {
+  json counts = {{"critical", 0}, {"warning", 0}, {"info", 0}, {"ok", 0}};
+  json problems = json::array();
+  const auto findings = snapshot.find("findings");
+  if (findings == snapshot.end() || !findings->is_array()) return {{"counts", counts}};
+  for (const auto& finding : *findings) {
+    if (!finding.is_object()) continue;
+    const auto severity = finding.value("severity", json()).is_string()
+                              ? finding["severity"].get<std::string>()
+                              : std::string();
+    if (!counts.contains(severity)) continue;
+    counts[severity] = counts[severity].get<int>() + 1;
+    if ((severity == "critical" || severity == "warning") && problems.size() < 20) {
+      problems.push_back({{"id", finding.value("id", json()).is_string() ? finding["id"] : ""},
+                          {"severity", severity},
+                          {"summary", finding.value("summary", json()).is_string()
+                                          ? finding["summary"].get<std::string>().substr(0, 200)
+                                          : ""}});
+    }
+  }
+  return {{"counts", counts}, {"problems", problems}};
+}
+
+std::string snapshot_summary(const json& snapshot, const json& digest) {
   std::string summary = "Diagnostics snapshot";
   const auto system = snapshot.value("system", json::object());
   if (system.is_object()) {
@@ -87,9 +112,26 @@ std::string snapshot_summary(const json& snapshot) {
         summary += " (" + pretty->get<std::string>() + ")";
     }
   }
-  std::size_t sections = 0;
-  for (const auto& [key, value] : snapshot.items()) sections += value.is_object() ? 1 : 0;
-  return summary + ", " + std::to_string(sections) + " sections";
+  const auto& counts = digest["counts"];
+  const int critical = counts["critical"].get<int>();
+  const int warning = counts["warning"].get<int>();
+  if (!snapshot.contains("findings")) {
+    std::size_t sections = 0;
+    for (const auto& [key, value] : snapshot.items()) sections += value.is_object() ? 1 : 0;
+    return summary + ", " + std::to_string(sections) + " sections";
+  }
+  if (critical == 0 && warning == 0) {
+    return summary + ": no problems found (" + std::to_string(counts["ok"].get<int>()) +
+           " checks passed)";
+  }
+  summary += ": " + std::to_string(critical) + " critical, " + std::to_string(warning) +
+             (warning == 1 ? " warning" : " warnings");
+  const auto& problems = digest["problems"];
+  for (std::size_t i = 0; i < problems.size() && i < 3; ++i) {
+    summary += (i == 0 ? " — " : "; ") + problems[i]["summary"].get<std::string>();
+  }
+  if (problems.size() > 3) summary += "; …";
+  return summary;
 }
 
 }  // namespace
@@ -508,11 +550,14 @@ asio::awaitable<json> RestApi::take_diagnostics(const User& user, std::int64_t i
   }
   auto* result = std::get_if<protocol::DiagResult>(&*answer);
   if (result == nullptr) fail(Error::internal, "the agent answered with the wrong message");
-  const auto summary = snapshot_summary(result->snapshot);
+  const auto digest = findings_digest(result->snapshot);
+  const auto summary = snapshot_summary(result->snapshot, digest);
   auto snapshot = co_await context_.store.run([&, name = user.name](Store& store) {
     auto saved = store.save_snapshot(id, result->snapshot, now());
-    store.append_timeline(
-        entry_for(session, name, "diagnostics.snapshot", summary, {{"snapshot", saved.id}}));
+    store.append_timeline(entry_for(session, name, "diagnostics.snapshot", summary,
+                                    {{"snapshot", saved.id},
+                                     {"findings", digest["counts"]},
+                                     {"problems", digest["problems"]}}));
     return saved;
   });
   co_return json{{"session", session_number(id)},

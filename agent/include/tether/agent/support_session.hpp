@@ -6,6 +6,7 @@
 #include <iosfwd>
 #include <string>
 
+#include "tether/agent/diag/findings.hpp"
 #include "tether/protocol/relay_url.hpp"
 #include "tether/protocol/tls.hpp"
 
@@ -22,6 +23,7 @@ struct SupportOptions {
   ConsentMode consent = ConsentMode::ask;
   std::istream* input = nullptr;   ///< Where consent answers come from (std::cin).
   std::ostream* output = nullptr;  ///< What the user reads (std::cout).
+  diag::Thresholds thresholds;     ///< Health-check thresholds (agent config file).
 };
 
 /// Exit statuses of run_support.

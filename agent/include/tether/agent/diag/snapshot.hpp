@@ -110,4 +110,10 @@ const std::vector<std::string>& inventory_sections();
 /// the result is valid UTF-8.
 nlohmann::json collect_snapshot(const CollectOptions& options);
 
+/// Makes `snapshot` fit in `max_bytes` of compact JSON by cutting its longest lists
+/// (software packages, processes, listening sockets, log lines, PCI/USB devices), biggest
+/// first, to what fits; each cut list's object gets "truncated": {"<list>": <original size>}.
+/// Returns false when even the cut snapshot is too big (the caller then sends an error).
+bool fit_snapshot(nlohmann::json& snapshot, std::size_t max_bytes);
+
 }  // namespace tether::agent::diag
