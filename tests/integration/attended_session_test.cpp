@@ -41,6 +41,16 @@ TEST_F(AttendedSession, TicketJoinDiagnosticsEndLandOnTheTimelineInOrder) {
   gethostname(host, sizeof host - 1);
   EXPECT_EQ(diag.at("snapshot").at("system").at("hostname"), host);
   EXPECT_GT(diag.at("snapshot").at("memory").at("total_bytes").get<long long>(), 0);
+  // Through the relay the technician gets the same report the agent writes offline.
+  const auto offline = run({TETHER_AGENT_BIN, "diag", "--format", "json"});
+  ASSERT_EQ(offline.status, 0) << offline.err;
+  std::vector<std::string> offline_keys, relayed_keys;
+  for (const auto& [key, value] : nlohmann::json::parse(offline.out).items()) {
+    offline_keys.push_back(key);
+  }
+  for (const auto& [key, value] : diag.at("snapshot").items()) relayed_keys.push_back(key);
+  EXPECT_EQ(relayed_keys, offline_keys);
+  EXPECT_TRUE(diag.at("snapshot").at("findings").is_array());
 
   // A section name the agent cannot use is refused by the relay; the agent stays connected.
   auto bad_section = console({"diag", "S-1", "--section", ""});
@@ -62,6 +72,14 @@ TEST_F(AttendedSession, TicketJoinDiagnosticsEndLandOnTheTimelineInOrder) {
                                                        "diagnostics.snapshot", "session.ended"}));
   ASSERT_EQ(shown.at("sessions").size(), 1u);
   EXPECT_EQ(shown.at("sessions")[0].at("end_note"), "Cleared the temp folder");
+  // The snapshot's entry on the timeline carries its findings summary.
+  const auto& snapshot_entry = shown.at("timeline")[3];
+  const auto summary = snapshot_entry.at("summary").get<std::string>();
+  EXPECT_TRUE(summary.find("checks passed") != std::string::npos ||
+              summary.find("critical") != std::string::npos)
+      << summary;
+  EXPECT_TRUE(snapshot_entry.at("detail").at("findings").contains("critical"))
+      << snapshot_entry.dump();
 
   auto text = console({"ticket", "show", "T-1"});
   ASSERT_EQ(text.status, 0);
