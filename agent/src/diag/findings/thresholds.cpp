@@ -81,6 +81,9 @@ constexpr Key kKeys[] = {
 
 #undef TETHER_THRESHOLD
 
+// Every member of Thresholds is a double listed above: a member added without its key fails.
+static_assert(sizeof(Thresholds) == std::size(kKeys) * sizeof(double));
+
 // Limits that must stay in order: the milder one first. For "above" limits the milder is the
 // smaller; for "below" limits (free space, available memory, battery) the larger.
 struct OrderedPair {
@@ -175,14 +178,23 @@ ThresholdsFile failure(std::string error) {
 
 }  // namespace
 
+std::vector<ThresholdValue> threshold_values(const Thresholds& thresholds) {
+  std::vector<ThresholdValue> values;
+  values.reserve(std::size(kKeys));
+  for (const Key& key : kKeys) values.push_back({key.name, thresholds.*(key.member)});
+  return values;
+}
+
 ThresholdsFile load_thresholds(const std::filesystem::path& toml_file) {
   try {
     std::error_code error;
-    if (!std::filesystem::is_regular_file(toml_file, error)) {
+    const auto status = std::filesystem::status(toml_file, error);
+    if (status.type() == std::filesystem::file_type::not_found) {
+      return failure(toml_file.string() + ": cannot read the config file: no such file");
+    }
+    if (error || !std::filesystem::is_regular_file(status)) {
       return failure(toml_file.string() + ": cannot read the config file: " +
-                     (error                                       ? error.message()
-                      : std::filesystem::exists(toml_file, error) ? "not a regular file"
-                                                                  : "no such file"));
+                     (error ? error.message() : std::string("not a regular file")));
     }
     toml::table config;
     try {

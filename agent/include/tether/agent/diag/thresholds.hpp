@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace tether::agent::diag {
 
@@ -76,6 +78,14 @@ struct Thresholds {
   double journal_errors_info = 0;
   double journal_errors_warning = 100;
 };
+
+/// One threshold by its config key: the table of all of them, in the order
+/// docs/diagnostics.md lists them, read from `thresholds`. For printing the effective values.
+struct ThresholdValue {
+  std::string_view name;  ///< Key in [thresholds], same as the Thresholds member.
+  double value;
+};
+std::vector<ThresholdValue> threshold_values(const Thresholds& thresholds);
 
 /// The outcome of reading a config file's `[thresholds]` table.
 struct ThresholdsFile {
