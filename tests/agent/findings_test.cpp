@@ -543,6 +543,34 @@ TEST(Raid, RebuildIsInfoWithProgress) {
   EXPECT_EQ(finding["summary"], "RAID md0 (raid1) is synchronising (resync, 45.5% done)");
 }
 
+TEST(Raid, RecoveryOfADegradedArrayIsShownInTheCriticalFinding) {
+  json snapshot = healthy();
+  json& md = snapshot["storage"]["raid"][0];
+  md = {{"name", "md1"},      {"level", "raid5"},          {"state", "active"},
+        {"devices_total", 3}, {"devices_active", 2},       {"devices_failed", 0},
+        {"degraded", true},   {"sync_action", "recovery"}, {"sync_pct", 12.6}};
+  const json finding = only_finding(snapshot, "raid.degraded");
+  EXPECT_EQ(finding["severity"], "critical");
+  EXPECT_EQ(finding["summary"],
+            "RAID md1 (raid5) is degraded: 2 of 3 devices active (rebuilding: recovery, 12.6% "
+            "done)");
+}
+
+TEST(Raid, AnInactiveArrayWarnsInsteadOfCountingMembers) {
+  json snapshot = healthy();
+  snapshot["storage"]["raid"].push_back({{"name", "md127"},
+                                         {"level", nullptr},
+                                         {"state", "inactive"},
+                                         {"devices_total", 1},
+                                         {"devices_active", 0},
+                                         {"devices_failed", 0},
+                                         {"degraded", false}});
+  const auto found = findings_of(evaluate_findings(snapshot, Thresholds{}), "raid.degraded");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0]["severity"], "warning");
+  EXPECT_EQ(found[0]["summary"], "RAID md127 is inactive (not assembled)");
+}
+
 TEST(Raid, SkippedWithoutArrays) {
   json snapshot = healthy();
   snapshot["storage"]["raid"] = json::array();

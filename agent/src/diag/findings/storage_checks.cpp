@@ -170,8 +170,12 @@ void check_disk_inodes(Check& check) {
   for_each_writable_fs(*filesystems, [&](const json& fs, std::string_view mount) {
     const auto total = number(fs, "inodes_total");
     const auto free = number(fs, "inodes_free");
-    // btrfs, xfs on some kernels and network filesystems have no fixed inode table: 0.
-    if (!total || *total <= 0) return;
+    if (!total) {
+      check.note_missing(why_missing(fs, "inodes_total", fs_label(mount)));
+      return;
+    }
+    // btrfs and network filesystems have no fixed inode table: 0.
+    if (*total <= 0) return;
     std::optional<double> pct = number(fs, "inodes_used_pct");
     if (!pct && free) pct = percent(*total - *free, *total);
     if (!pct) return;
@@ -451,15 +455,16 @@ void check_raid(Check& check) {
     const auto name = text(md, "name");
     if (!name) continue;
     ++checked;
-    const auto level = text(md, "level").value_or("?");
+    const auto level = text(md, "level");
     const auto total = number(md, "devices_total");
     const auto active = number(md, "devices_active");
     const auto failed = number(md, "devices_failed").value_or(0);
     const bool degraded = boolean(md, "degraded").value_or(false) || failed > 0 ||
                           (total && active && *active < *total);
     const auto action = text(md, "sync_action").value_or("idle");
-    const bool syncing = action == "resync" || action == "recover" || action == "reshape" ||
-                         action == "check" || action == "repair";
+    // sysfs says "recover", /proc/mdstat "recovery"; both mean a member is being rebuilt.
+    const bool syncing = action == "resync" || action == "recover" || action == "recovery" ||
+                         action == "reshape" || action == "check" || action == "repair";
     std::string progress;
     if (syncing) {
       progress = std::string(action);
@@ -470,7 +475,18 @@ void check_raid(Check& check) {
                             "devices_failed", "degraded", "sync_action", "sync_pct", "members"}) {
       if (const json* value = member(md, key)) evidence[key] = *value;
     }
-    std::string label = "RAID " + std::string(*name) + " (" + std::string(level) + ")";
+    std::string label = "RAID " + std::string(*name);
+    if (level) label += " (" + std::string(*level) + ")";
+    if (text(md, "state") == std::string_view("inactive")) {
+      // Assembled from too few members, or a leftover superblock: nothing is served from it.
+      check.report(Severity::warning, label + " is inactive (not assembled)",
+                   "Its data is not available. If the array is in use, find its members and "
+                   "assemble it (`mdadm --assemble --scan`, `mdadm --examine /dev/<member>`); if "
+                   "it is a leftover from another machine, stop it (`mdadm --stop /dev/" +
+                       std::string(*name) + "`).",
+                   std::move(evidence));
+      continue;
+    }
     if (degraded) {
       std::string summary = label + " is degraded";
       if (total && active) {
