@@ -12,8 +12,8 @@
 
 #include "tether/console/api_client.hpp"
 #include "tether/console/credentials.hpp"
-#include "tether/console/diag_report.hpp"
 #include "tether/console/ticket_view.hpp"
+#include "tether/protocol/diag_report.hpp"
 
 namespace tether::console {
 namespace {
@@ -176,7 +176,7 @@ int run_cli(int argc, char** argv) {
       const auto reply = ApiClient::from_saved_credentials().post(
           "/sessions/" + session_id + "/diagnostics", body);
       print(reply, as_json, [](const json& v) {
-        return render_diagnostics_text(v.value("snapshot", json::object()));
+        return protocol::render_diagnostics_text(v.value("snapshot", json::object()));
       });
     };
   });
