@@ -188,9 +188,11 @@ std::optional<std::string> dmi(const fs::path& root, const char* name) {
   return optional_text(root, std::string("/sys/class/dmi/id/") + name);
 }
 
+// True for a file, directory or symlink (even one whose target is missing, as a fixture's
+// /etc/localtime may be).
 bool exists_under(const fs::path& root, std::string_view path) {
   std::error_code ec;
-  return fs::exists(under_root(root, path), ec);
+  return fs::symlink_status(under_root(root, path), ec).type() != fs::file_type::not_found && !ec;
 }
 
 std::optional<std::int64_t> time_of(const struct statx& info, unsigned mask_bit,
