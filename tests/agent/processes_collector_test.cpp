@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -102,6 +103,7 @@ class ProcessesRoot : public ::testing::Test {
     fs::remove_all(root_);
     const fs::path laptop = fs::path(TETHER_TEST_DATA_DIR) / "laptop";
     fs::create_directories(root_ / "etc");
+    fs::create_directories(root_ / "proc");
     // Only the process directories: this root's clock files are the test's own.
     for (const auto& entry : fs::directory_iterator(laptop / "proc")) {
       const auto name = entry.path().filename().string();
@@ -213,7 +215,11 @@ TEST(Processes, RealMachineSeesItself) {
   const auto section = collect_processes(context);
   const auto* self = find_pid(section["list"], ::getpid());
   ASSERT_NE(self, nullptr);
-  EXPECT_TRUE((*self)["command"].get<std::string>().find("agent_tests") != std::string::npos);
+  std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
+  std::string expected((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+  while (!expected.empty() && expected.back() == '\0') expected.pop_back();
+  std::replace(expected.begin(), expected.end(), '\0', ' ');
+  EXPECT_EQ((*self)["command"], expected.substr(0, 4096));
   EXPECT_GT((*self)["rss_bytes"].get<long long>(), 0);
   EXPECT_TRUE((*self)["start_time"].is_string());
 }
