@@ -1,12 +1,16 @@
-// tether-agent: `support` starts an attended support session; `diag` prints this PC's
-// diagnostics without any relay.
+// tether-agent: `support` starts an attended support session; `diag` reports on this PC's
+// health and `inventory` lists what it is made of, both without any relay.
 #include <fstream>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
+#include "tether/agent/diag/glpi_inventory.hpp"
+#include "tether/agent/diag/inventory.hpp"
+#include "tether/agent/diag/redact.hpp"
 #include "tether/agent/diag/snapshot.hpp"
 #include "tether/agent/support_session.hpp"
+#include "tether/protocol/diag_report.hpp"
 
 namespace {
 
@@ -45,24 +49,58 @@ int main(int argc, char** argv) {
   support->add_option("--consent", consent, "ask: prompt the user; auto: grant (stated on screen)")
       ->check(CLI::IsMember({"ask", "auto"}));
 
-  std::string format = "json", out_file;
+  std::string format = "text", inventory_format = "json", out_file, input_file;
   std::vector<std::string> sections;
-  auto* diag = app.add_subcommand("diag", "Print this PC's diagnostics (no relay needed)");
-  diag->add_option("--format", format, "Output format")->check(CLI::IsMember({"json"}));
+  bool redact = false;
+  auto* diag = app.add_subcommand("diag", "Report on this PC's health (no relay needed)");
+  diag->add_option("--format", format, "text (default), json or html")
+      ->check(CLI::IsMember({"text", "json", "html"}));
   diag->add_option("--out", out_file, "Write to this file instead of standard output");
   diag->add_option("--section", sections, "Only these sections (repeatable)");
+  diag->add_flag("--redact", redact, "Remove serial numbers, MAC addresses, user and host names");
+  diag->add_option("--input", input_file, "Render a snapshot saved as JSON instead of this PC");
+  auto* inventory = app.add_subcommand("inventory", "Print this PC's inventory (no relay needed)");
+  inventory->add_option("--format", inventory_format, "json (default) or glpi")
+      ->check(CLI::IsMember({"json", "glpi"}));
+  inventory->add_option("--out", out_file, "Write to this file instead of standard output");
+  inventory->add_option("--input", input_file, "Map a snapshot saved as JSON instead of this PC");
 
   CLI11_PARSE(app, argc, argv);
 
-  if (*diag) {
-    const auto snapshot =
-        tether::agent::diag::collect_snapshot({.root = "/", .sections = sections});
-    if (out_file.empty()) {
-      std::cout << snapshot.dump(2) << "\n";
-      return 0;
+  namespace diag_ns = tether::agent::diag;
+  if (*diag || *inventory) {
+    nlohmann::json snapshot;
+    if (!input_file.empty()) {
+      std::ifstream in(input_file);
+      snapshot = nlohmann::json::parse(in, nullptr, false);
+      if (!in || snapshot.is_discarded()) {
+        std::cerr << "tether-agent: " << input_file << " is not a readable JSON snapshot\n";
+        return 1;
+      }
+    } else if (*inventory) {
+      snapshot = diag_ns::collect_snapshot(
+          {.root = "/", .sections = diag_ns::inventory_sections(), .findings = false});
+    } else {
+      snapshot = diag_ns::collect_snapshot({.root = "/", .sections = sections});
     }
-    std::ofstream out(out_file);
-    if (!(out << snapshot.dump(2) << "\n")) {
+    std::string text;
+    if (*inventory) {
+      text = inventory_format == "glpi"
+                 ? diag_ns::to_glpi_inventory(
+                       snapshot, diag_ns::local_glpi_options(std::chrono::system_clock::now()))
+                       .dump(2)
+                 : diag_ns::make_inventory(snapshot).dump(2);
+    } else {
+      if (redact) snapshot = diag_ns::redact_snapshot(snapshot);
+      text = format == "html" ? tether::protocol::render_diagnostics_html(snapshot)
+             : format == "text"
+                 ? tether::protocol::render_diagnostics_text(snapshot)
+                 : snapshot.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    if (out_file.empty()) return (std::cout << text) ? 0 : 1;
+    std::ofstream out(out_file, std::ios::binary);
+    if (!(out << text)) {
       std::cerr << "tether-agent: cannot write " << out_file << "\n";
       return 1;
     }
