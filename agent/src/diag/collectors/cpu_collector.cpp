@@ -372,7 +372,8 @@ json collect_cpu(const CollectContext& context) {
   const auto stat_after = read_source(root, "/proc/stat");
   const auto before = parse_cpu_ticks(*stat_before.text);
   const auto after = stat_after.text ? parse_cpu_ticks(*stat_after.text) : std::vector<CpuTicks>{};
-  for (auto& [key, value] : cpu_utilization(before, after).items()) {
+  auto utilization = cpu_utilization(before, after);
+  for (auto& [key, value] : utilization.items()) {
     if (key == "unknown") {
       for (auto& [field, reason] : value.items()) cpu["unknown"][field] = reason;
     } else {

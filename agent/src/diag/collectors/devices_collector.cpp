@@ -155,7 +155,10 @@ struct PciDevice {
 
 std::vector<PciDevice> read_pci(const std::filesystem::path& root) {
   std::vector<PciDevice> devices;
-  for (const auto& slot : list_directory(root, "/sys/bus/pci/devices", kMaxDevices)) {
+  // Slots are fixed-width hex ("0000:00:1f.3"): plain order is bus order.
+  auto slots = list_directory(root, "/sys/bus/pci/devices", kMaxDevices);
+  std::sort(slots.begin(), slots.end());
+  for (const auto& slot : slots) {
     const std::string base = "/sys/bus/pci/devices/" + slot;
     PciDevice device{.slot = slot};
     if (const auto raw = read_raw(root, base + "/class", 64); raw.bytes) {

@@ -54,6 +54,33 @@ std::string reason_for_errno(int error, unsigned uid) {
   }
 }
 
+namespace {
+
+// Printable UTF-8 without control characters: what a sysfs string attribute holds.
+bool is_text(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      if (byte < 0x20 || byte == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    const std::size_t length = (byte >> 5) == 0x6 && byte >= 0xc2    ? 2
+                               : (byte >> 4) == 0xe                  ? 3
+                               : (byte >> 3) == 0x1e && byte <= 0xf4 ? 4
+                                                                     : 0;
+    if (length == 0 || i + length > text.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+}  // namespace
+
 SysfsValue read_value(const std::filesystem::path& root, std::string_view path, unsigned uid) {
   SysfsValue result;
   const auto raw = read_raw(root, path, 4096);
@@ -66,12 +93,9 @@ SysfsValue read_value(const std::filesystem::path& root, std::string_view path, 
     result.reason = "not present";
     return result;
   }
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      result.reason = "could not read: not text";
-      return result;
-    }
+  if (!is_text(text)) {
+    result.reason = "could not read: not text";
+    return result;
   }
   result.value = std::string(text);
   return result;

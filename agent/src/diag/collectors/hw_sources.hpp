@@ -36,7 +36,7 @@ struct SysfsValue {
 };
 
 /// Reads one sysfs attribute as text. An empty value is "not present"; one holding control
-/// characters or NULs is "could not read: not text". `uid` decides whether a permission
+/// characters, NULs or invalid UTF-8 is "could not read: not text". `uid` decides whether a permission
 /// error reads "not root" (unprivileged agent) or "could not read: permission denied".
 SysfsValue read_value(const std::filesystem::path& root, std::string_view path, unsigned uid);
 

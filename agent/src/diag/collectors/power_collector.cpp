@@ -17,16 +17,20 @@ using json = nlohmann::json;
 constexpr std::size_t kMaxSupplies = 64;
 constexpr std::size_t kMaxChips = 128;
 constexpr std::size_t kMaxSensorFiles = 512;
+constexpr double kAbsentSensorCelsius = -100.0;
 
 // Watt-hours from a battery's energy_* (µWh) or, for batteries that count charge, charge_*
 // (µAh) times the design voltage (µV).
 std::optional<double> watt_hours(const std::filesystem::path& root, const std::string& base,
                                  const char* suffix, std::optional<long long> voltage_uv) {
-  if (const auto energy = read_integer(root, base + "/energy_" + suffix); energy && *energy >= 0) {
+  // A capacity of 0 is a driver's "unknown"; only the charge now may truly be 0.
+  const long long least = std::string_view(suffix) == "now" ? 0 : 1;
+  if (const auto energy = read_integer(root, base + "/energy_" + suffix);
+      energy && *energy >= least) {
     return static_cast<double>(*energy) / 1e6;
   }
   const auto charge = read_integer(root, base + "/charge_" + suffix);
-  if (!charge || *charge < 0 || !voltage_uv || *voltage_uv <= 0) return std::nullopt;
+  if (!charge || *charge < least || !voltage_uv || *voltage_uv <= 0) return std::nullopt;
   return static_cast<double>(*charge) * static_cast<double>(*voltage_uv) / 1e12;
 }
 
@@ -104,13 +108,15 @@ void add_hwmon(const std::filesystem::path& root, unsigned uid, json& temperatur
         continue;
       }
       const auto prefix = base + "/" + file.substr(0, file.size() - 5);
-      json sensor{{"source", "hwmon"}};
+      json sensor{{"source", "hwmon"}, {"_dir", chip_dir}};
       sensor["chip"] = chip.value ? json(*chip.value) : json(chip_dir);
       const auto label = read_value(root, prefix + "label", uid);
       sensor["label"] = label.value ? *label.value : file.substr(0, file.size() - 6);
       const auto input = read_raw(root, prefix + "input", 64);
       std::optional<double> celsius;
       if (input.bytes) celsius = millidegrees(root, prefix + "input");
+      // Drivers such as thinkpad_acpi report a missing sensor as -128 °C.
+      if (celsius && *celsius <= kAbsentSensorCelsius) continue;
       put_celsius(sensor, "celsius", celsius,
                   input.bytes ? "could not read: not a temperature"
                               : reason_for_errno(input.error, uid).c_str());
@@ -125,7 +131,7 @@ void add_thermal_zones(const std::filesystem::path& root, unsigned uid, json& te
   for (const auto& zone : list_directory(root, "/sys/class/thermal", kMaxChips)) {
     if (zone.compare(0, 12, "thermal_zone") != 0) continue;
     const std::string base = "/sys/class/thermal/" + zone;
-    json sensor{{"source", "thermal_zone"}, {"chip", zone}};
+    json sensor{{"source", "thermal_zone"}, {"chip", zone}, {"_dir", zone}};
     const auto type = read_value(root, base + "/type", uid);
     sensor["label"] = type.value ? json(*type.value) : json(zone);
     // A disabled zone or a failing ACPI method reads EINVAL/ENODATA/EIO.
@@ -164,6 +170,7 @@ json collect_power(const CollectContext& context) {
 
   json batteries = json::array();
   std::optional<bool> ac_online;
+  std::string ac_reason = "not present";
   for (const auto& name : list_directory(root, "/sys/class/power_supply", kMaxSupplies)) {
     const std::string base = "/sys/class/power_supply/" + name;
     const auto type = read_value(root, base + "/type", uid);
@@ -179,6 +186,8 @@ json collect_power(const CollectContext& context) {
     } else if (*type.value == "Mains" || *type.value == "USB") {
       if (const auto online = read_integer(root, base + "/online"); online) {
         ac_online = ac_online.value_or(false) || *online != 0;
+      } else {
+        ac_reason = "could not read: " + base + "/online";
       }
     }
   }
@@ -188,8 +197,8 @@ json collect_power(const CollectContext& context) {
   add_thermal_zones(root, uid, temperatures);
   std::stable_sort(temperatures.begin(), temperatures.end(), [](const json& a, const json& b) {
     const auto key = [](const json& t) {
-      return std::array<std::string, 3>{sort_key_part(t["source"]), sort_key_part(t["chip"]),
-                                        sort_key_part(t["label"])};
+      return std::array<std::string, 4>{sort_key_part(t["source"]), sort_key_part(t["chip"]),
+                                        sort_key_part(t["_dir"]), sort_key_part(t["label"])};
     };
     const auto ka = key(a);
     const auto kb = key(b);
@@ -199,12 +208,13 @@ json collect_power(const CollectContext& context) {
     return false;
   });
 
+  for (auto& sensor : temperatures) sensor.erase("_dir");
   json power{{"batteries", std::move(batteries)}, {"temperatures", std::move(temperatures)}};
   if (ac_online) {
     power["ac_online"] = *ac_online;
   } else {
     // Desktops and servers do not report their power supply.
-    mark_unknown(power, "ac_online", "not present");
+    mark_unknown(power, "ac_online", ac_reason);
   }
   return power;
 }

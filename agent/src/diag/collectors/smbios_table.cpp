@@ -100,9 +100,13 @@ SmbiosTable parse_smbios_table(std::span<const std::uint8_t> table) {
     // strings has two NULs right after its formatted area.
     std::size_t cursor = offset + length;
     bool terminated = false;
-    if (table.size() - cursor >= 2 && table[cursor] == 0 && table[cursor + 1] == 0) {
-      cursor += 2;
-      terminated = true;
+    if (cursor < table.size() && table[cursor] == 0) {
+      // No strings: two NULs. Some firmware writes only one; accept that when more follows,
+      // but a lone NUL at the very end is a cut-off table.
+      if (table.size() - cursor >= 2) {
+        cursor += table[cursor + 1] == 0 ? 2 : 1;
+        terminated = true;
+      }
     } else {
       while (cursor < table.size()) {
         if (table[cursor] == 0) {  // the empty string that ends the set
