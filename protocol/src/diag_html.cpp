@@ -60,7 +60,7 @@ table { border-collapse: collapse; margin: 4px 0 10px; width: 100%; }
 th, td { text-align: left; padding: 3px 10px 3px 0; vertical-align: top; border-bottom: 1px solid #eceef1; }
 th { font-size: 12px; color: #5f6670; text-transform: uppercase; letter-spacing: .03em; }
 table.kv th { text-transform: none; font-size: 14px; color: #5f6670; width: 190px; font-weight: normal; }
-td { word-break: break-word; }
+td { overflow-wrap: break-word; }
 .header { color: #444; margin-bottom: 8px; }
 .unknown, .muted { color: #7a808a; }
 .findings { margin: 16px 0; }

@@ -820,11 +820,12 @@ void devices_section(const json& s, Section& out) {
                                                           cell(p, "vendor"), cell(p, "device"),
                                                           cell(p, "driver")};
                         }));
-  push_table(out, table("USB devices", {"BUS-PORT", "ID", "MANUFACTURER", "PRODUCT", "SPEED"},
+  push_table(out, table("USB devices", {"PORT", "ID", "MANUFACTURER", "PRODUCT", "SPEED"},
                         array(s, "usb"), kMaxDevices, [](const json& u) {
                           const auto speed = num(u, "speed_mbps");
                           return std::vector<std::string>{
-                              cell(u, "bus") + "-" + cell(u, "port"),
+                              // The port name ("1-1.2") already begins with the bus number.
+                              str(u, "port") ? *str(u, "port") : cell(u, "bus"),
                               cell(u, "vendor_id") + ":" + cell(u, "product_id"),
                               cell(u, "manufacturer"), cell(u, "product"),
                               speed ? integer(*speed) + " Mb/s" : std::string(kNone)};
