@@ -44,6 +44,7 @@ TEST(Processes, StatLineFieldsAfterTheCommandName) {
   EXPECT_EQ(stat->comm, "systemd");
   EXPECT_EQ(stat->state, 'S');
   EXPECT_EQ(stat->ppid, 0);
+  EXPECT_EQ(stat->flags, 4194560U);
   EXPECT_EQ(stat->utime_ticks, 317U);
   EXPECT_EQ(stat->stime_ticks, 467U);
   EXPECT_EQ(stat->threads, 1);
@@ -162,7 +163,10 @@ TEST_F(ProcessesRoot, EveryProcessWithOwnerCommandAndTimes) {
   EXPECT_EQ((*evil)["state"], "R");
   EXPECT_EQ((*evil)["user"], "bob");
 
-  EXPECT_EQ((*find_pid(list, 2))["command"], "");      // kernel thread: no command line
+  // Kernel threads: root, no command line (their status and cmdline are not read).
+  EXPECT_EQ((*find_pid(list, 2))["command"], "");
+  EXPECT_EQ((*find_pid(list, 812))["user"], "root");
+  EXPECT_EQ((*find_pid(list, 812))["name"], "kworker/u16:3-events_unbound");
   EXPECT_EQ((*find_pid(list, 5000))["user"], "1500");  // not in /etc/passwd: the number, as ps
   EXPECT_EQ((*find_pid(list, 5100))["state"], "Z");
 }

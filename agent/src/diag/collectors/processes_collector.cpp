@@ -24,6 +24,7 @@ using json = nlohmann::json;
 constexpr std::size_t kMaxProcesses = 10000;
 constexpr std::size_t kMaxCommand = 4096;
 constexpr std::size_t kTop = 5;
+constexpr std::uint64_t kKernelThread = 0x00200000;  // PF_KTHREAD
 
 // Reads up to `size` bytes of <dir>/<name> into `buffer`; -1 when it cannot be opened or read
 // (the process has gone, or is hidden from us).
@@ -110,6 +111,9 @@ std::optional<PidStat> parse_pid_stat(std::string_view text) {
         break;
       case 4:
         ok = number(value, stat.ppid);
+        break;
+      case 9:
+        ok = number(value, stat.flags);
         break;
       case 14:
         ok = number(value, stat.utime_ticks);
@@ -204,6 +208,13 @@ json collect_processes(const CollectContext& context) {
                                             : 0;
     process.threads = stat->threads;
 
+    // Kernel threads (a third of the processes on a desktop) run as root with no command
+    // line; reading their status and cmdline would only cost time.
+    if ((stat->flags & kKernelThread) != 0) {
+      process.uid = 0;
+      processes.push_back(std::move(process));
+      continue;
+    }
     std::memcpy(path + length, "/status", 8);
     const auto status_size = read_at(proc, path, status_buffer, sizeof status_buffer);
     if (status_size > 0) {

@@ -18,6 +18,7 @@ struct PidStat {
   std::string_view comm;  ///< The name between the parentheses; may hold spaces and ')'.
   char state = '?';       ///< R, S, D, Z, T, t, X, I…
   long long ppid = 0;
+  std::uint64_t flags = 0;  ///< PF_* flags; PF_KTHREAD (0x00200000) marks a kernel thread.
   std::uint64_t utime_ticks = 0;
   std::uint64_t stime_ticks = 0;
   long long threads = 0;

@@ -8,7 +8,9 @@
 #include <system_error>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "diag/collectors/dpkg_status.hpp"
 #include "diag/collectors/probe_reason.hpp"
@@ -58,26 +60,31 @@ void add_dpkg(const CollectContext& context, json& packages, json& counts) {
     return;
   }
   counts["dpkg"] = status.packages.size();
-  std::string info = under_root(context.root, "/var/lib/dpkg/info/").string();
-  const auto info_length = info.size();
+  // fstatat from the open info directory: the kernel walks one name per package, not the
+  // whole path (a third of the section's time on a 3000-package desktop).
+  const auto info_path = under_root(context.root, "/var/lib/dpkg/info");
+  const int info = ::open(info_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  std::string list_name;
   for (auto& entry : status.packages) {
     json item = package(std::move(entry.name), std::move(entry.version),
                         std::move(entry.architecture), "dpkg");
-    auto& name = item["name"].get_ref<const std::string&>();
+    const auto& name = item["name"].get_ref<const std::string&>();
     if (entry.installed_size_kib) {
       item["install_size_bytes"] = *entry.installed_size_kib * 1024;
     } else {
       mark_unknown(item, "install_size_bytes", "not present: no Installed-Size in dpkg status");
     }
     struct stat list {};
-    info.resize(info_length);
-    info.append(name).append(".list");
-    bool found = ::stat(info.c_str(), &list) == 0;
-    if (!found) {
-      info.resize(info_length);
-      info.append(name).append(":").append(item["architecture"].get_ref<const std::string&>());
-      info.append(".list");
-      found = ::stat(info.c_str(), &list) == 0;
+    bool found = false;
+    if (info >= 0) {
+      list_name.assign(name).append(".list");
+      found = ::fstatat(info, list_name.c_str(), &list, 0) == 0;
+      if (!found) {
+        list_name.assign(name).append(":").append(
+            item["architecture"].get_ref<const std::string&>());
+        list_name.append(".list");
+        found = ::fstatat(info, list_name.c_str(), &list, 0) == 0;
+      }
     }
     if (found) {
       item["installed_at"] = mtime_text(list);
@@ -86,6 +93,7 @@ void add_dpkg(const CollectContext& context, json& packages, json& counts) {
     }
     packages.push_back(std::move(item));
   }
+  if (info >= 0) ::close(info);
 }
 
 // --- rpm -----------------------------------------------------------------------------------
@@ -372,20 +380,35 @@ json collect_software(const CollectContext& context) {
   add_snaps(context, packages, counts);
   add_flatpaks(context, packages, counts);
   section["pending_updates"] = pending_updates(context, section);
+  // Sorted through an index of plain keys: comparing json objects looks each key up again in
+  // every comparison.
   auto& list = packages.get_ref<json::array_t&>();
-  std::sort(list.begin(), list.end(), [](const json& a, const json& b) {
-    const auto& an = a["name"].get_ref<const std::string&>();
-    const auto& bn = b["name"].get_ref<const std::string&>();
-    if (an != bn) return an < bn;
-    const auto& as = a["source"].get_ref<const std::string&>();
-    const auto& bs = b["source"].get_ref<const std::string&>();
-    if (as != bs) return as < bs;
-    // dpkg may hold one package for two architectures (libc6:amd64 and libc6:i386).
-    const auto& aa = a["architecture"];
-    const auto& ba = b["architecture"];
-    return (aa.is_string() ? aa.get_ref<const std::string&>() : std::string()) <
-           (ba.is_string() ? ba.get_ref<const std::string&>() : std::string());
+  struct Key {
+    const std::string* name;
+    const std::string* source;
+    std::string_view architecture;
+    std::size_t index;
+  };
+  std::vector<Key> keys;
+  keys.reserve(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const auto& arch = list[i]["architecture"];
+    keys.push_back({&list[i]["name"].get_ref<const std::string&>(),
+                    &list[i]["source"].get_ref<const std::string&>(),
+                    arch.is_string() ? std::string_view(arch.get_ref<const std::string&>())
+                                     : std::string_view(),
+                    i});
+  }
+  // dpkg may hold one package for two architectures (libc6:amd64 and libc6:i386).
+  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+    if (const int c = a.name->compare(*b.name); c != 0) return c < 0;
+    if (const int c = a.source->compare(*b.source); c != 0) return c < 0;
+    return a.architecture < b.architecture;
   });
+  json::array_t sorted;
+  sorted.reserve(list.size());
+  for (const auto& key : keys) sorted.push_back(std::move(list[key.index]));
+  list = std::move(sorted);
   return section;
 }
 
