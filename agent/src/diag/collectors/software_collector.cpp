@@ -36,12 +36,17 @@ bool path_exists(const std::filesystem::path& path) {
 
 json package(std::string name, std::string version, std::string architecture,
              std::string_view source) {
-  return json{{"name", std::move(name)},
-              {"version", std::move(version)},
-              {"architecture", std::move(architecture)},
-              {"source", source},
-              {"install_size_bytes", nullptr},
-              {"installed_at", nullptr}};
+  // Built in place: a braced json initializer copies every value once more, and a desktop
+  // has thousands of packages.
+  json item(json::value_t::object);
+  auto& object = item.get_ref<json::object_t&>();
+  object.emplace("name", std::move(name));
+  object.emplace("version", std::move(version));
+  object.emplace("architecture", std::move(architecture));
+  object.emplace("source", source);
+  object.emplace("install_size_bytes", nullptr);
+  object.emplace("installed_at", nullptr);
+  return item;
 }
 
 // --- dpkg ----------------------------------------------------------------------------------
