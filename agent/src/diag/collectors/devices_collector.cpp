@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <vector>
@@ -61,6 +62,15 @@ class PciIdsScanner {
     }
     return true;
   }
+
+  /// The lowest wanted vendor id above the current vendor, or "" when none is left.
+  std::string next_wanted_vendor() const {
+    const auto it = vendor_.empty() ? wanted_.begin() : wanted_.upper_bound(vendor_);
+    return it == wanted_.end() ? std::string() : it->first;
+  }
+
+  /// True while the lines that follow belong to a vendor with wanted devices.
+  bool in_wanted_vendor() const { return devices_ != nullptr; }
 
   PciNames take() { return std::move(names_); }
 
@@ -131,6 +141,7 @@ std::optional<std::string> pci_class_name(unsigned class_code) {
       {0x12, "Processing accelerators"},
       {0x13, "Non-Essential Instrumentation"},
       {0x40, "Coprocessor"},
+      {0xff, "Unassigned class"},
   };
   const unsigned subclass = (class_code >> 8) & 0xFFFF;
   for (const auto& [code, name] : kSubclasses) {
@@ -197,10 +208,36 @@ std::optional<PciNames> read_pci_names(const std::filesystem::path& root,
       if (got <= 0) break;
       total += static_cast<std::size_t>(got);
       pending.append(buffer, static_cast<std::size_t>(got));
+      const char* data = pending.data();
       std::size_t start = 0;
-      for (auto end = pending.find('\n'); end != std::string::npos;
-           end = pending.find('\n', start)) {
-        if (!(going = scanner.feed(std::string_view(pending).substr(start, end - start)))) break;
+      // The file is sorted by vendor: when the last vendor line of this block is still below
+      // the next wanted vendor, nothing before that line can match, so the block is skipped
+      // up to it without looking at its lines.
+      if (!scanner.in_wanted_vendor()) {
+        const auto next = scanner.next_wanted_vendor();
+        if (next.empty()) break;
+        for (auto pos = pending.size(); pos > 0;) {
+          const auto newline = pending.rfind('\n', pos - 1);
+          if (newline == std::string::npos) break;
+          const auto line = std::string_view(pending).substr(newline + 1);
+          if (line.size() >= 6 && line[0] != '\t' && line[0] != '#' &&
+              pending.find('\n', newline + 1) != std::string::npos) {
+            if (is_hex4(line.substr(0, 4)) && line.substr(0, 4) < next) start = newline + 1;
+            break;
+          }
+          pos = newline;
+        }
+      }
+      while (start < pending.size()) {
+        const auto* newline =
+            static_cast<const char*>(std::memchr(data + start, '\n', pending.size() - start));
+        if (newline == nullptr) break;
+        const auto end = static_cast<std::size_t>(newline - data);
+        // Most lines are devices and subsystems of vendors nobody asked about: skip them
+        // without parsing.
+        const bool skip =
+            data[start] == '#' || (data[start] == '\t' && !scanner.in_wanted_vendor());
+        if (!skip && !(going = scanner.feed(std::string_view(data + start, end - start)))) break;
         start = end + 1;
       }
       pending.erase(0, start);
