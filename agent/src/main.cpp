@@ -1,16 +1,11 @@
 // tether-agent: `support` starts an attended support session; `diag` reports on this PC's
 // health and `inventory` lists what it is made of, both without any relay.
-#include <fstream>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
-#include "tether/agent/diag/glpi_inventory.hpp"
-#include "tether/agent/diag/inventory.hpp"
-#include "tether/agent/diag/redact.hpp"
-#include "tether/agent/diag/snapshot.hpp"
+#include "tether/agent/diag/report_command.hpp"
 #include "tether/agent/support_session.hpp"
-#include "tether/protocol/diag_report.hpp"
 
 namespace {
 
@@ -40,6 +35,7 @@ int main(int argc, char** argv) {
   CLI::App app{"tether-agent: Tether's agent on the user's PC"};
   app.set_version_flag("--version", std::string(TETHER_VERSION));
   app.require_subcommand(1);
+  app.fallthrough();  // --config may come after the subcommand too
 
   std::string relay, fingerprint, ca_file, consent = "ask";
   auto* support = app.add_subcommand("support", "Start an attended support session");
@@ -49,62 +45,38 @@ int main(int argc, char** argv) {
   support->add_option("--consent", consent, "ask: prompt the user; auto: grant (stated on screen)")
       ->check(CLI::IsMember({"ask", "auto"}));
 
-  std::string format = "text", inventory_format = "json", out_file, input_file;
-  std::vector<std::string> sections;
-  bool redact = false;
+  namespace diag_ns = tether::agent::diag;
+  diag_ns::ReportCommand report;
+  std::string config_file;
+  app.add_option("--config", config_file,
+                 std::string("Agent configuration (TOML); default ") + diag_ns::kDefaultConfigFile +
+                     " when it exists");
   auto* diag = app.add_subcommand("diag", "Report on this PC's health (no relay needed)");
-  diag->add_option("--format", format, "text (default), json or html")
+  diag->add_option("--format", report.format, "text (default), json or html")
       ->check(CLI::IsMember({"text", "json", "html"}));
-  diag->add_option("--out", out_file, "Write to this file instead of standard output");
-  diag->add_option("--section", sections, "Only these sections (repeatable)");
-  diag->add_flag("--redact", redact, "Remove serial numbers, MAC addresses, user and host names");
-  diag->add_option("--input", input_file, "Render a snapshot saved as JSON instead of this PC");
+  diag->add_option("--out", report.out, "Write to this file instead of standard output");
+  diag->add_option("--section", report.sections, "Only these sections (repeatable)");
+  diag->add_flag("--redact", report.redact,
+                 "Remove serial numbers, MAC addresses, user and host names");
+  diag->add_option("--input", report.input, "Render a snapshot saved as JSON instead of this PC");
+  std::string inventory_format = "json";
   auto* inventory = app.add_subcommand("inventory", "Print this PC's inventory (no relay needed)");
   inventory->add_option("--format", inventory_format, "json (default) or glpi")
       ->check(CLI::IsMember({"json", "glpi"}));
-  inventory->add_option("--out", out_file, "Write to this file instead of standard output");
-  inventory->add_option("--input", input_file, "Map a snapshot saved as JSON instead of this PC");
+  inventory->add_option("--out", report.out, "Write to this file instead of standard output");
+  inventory->add_option("--input", report.input, "Map a snapshot saved as JSON instead of this PC");
 
   CLI11_PARSE(app, argc, argv);
 
-  namespace diag_ns = tether::agent::diag;
+  const auto thresholds = diag_ns::thresholds_from_config(config_file, std::cerr);
+  if (!thresholds) return 2;
   if (*diag || *inventory) {
-    nlohmann::json snapshot;
-    if (!input_file.empty()) {
-      std::ifstream in(input_file);
-      snapshot = nlohmann::json::parse(in, nullptr, false);
-      if (!in || snapshot.is_discarded()) {
-        std::cerr << "tether-agent: " << input_file << " is not a readable JSON snapshot\n";
-        return 1;
-      }
-    } else if (*inventory) {
-      snapshot = diag_ns::collect_snapshot(
-          {.root = "/", .sections = diag_ns::inventory_sections(), .findings = false});
-    } else {
-      snapshot = diag_ns::collect_snapshot({.root = "/", .sections = sections});
-    }
-    std::string text;
+    report.thresholds = *thresholds;
     if (*inventory) {
-      text = inventory_format == "glpi"
-                 ? diag_ns::to_glpi_inventory(
-                       snapshot, diag_ns::local_glpi_options(std::chrono::system_clock::now()))
-                       .dump(2)
-                 : diag_ns::make_inventory(snapshot).dump(2);
-    } else {
-      if (redact) snapshot = diag_ns::redact_snapshot(snapshot);
-      text = format == "html" ? tether::protocol::render_diagnostics_html(snapshot)
-             : format == "text"
-                 ? tether::protocol::render_diagnostics_text(snapshot)
-                 : snapshot.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+      report.kind = diag_ns::ReportCommand::Kind::inventory;
+      report.format = inventory_format;
     }
-    if (!text.empty() && text.back() != '\n') text += '\n';
-    if (out_file.empty()) return (std::cout << text) ? 0 : 1;
-    std::ofstream out(out_file, std::ios::binary);
-    if (!(out << text)) {
-      std::cerr << "tether-agent: cannot write " << out_file << "\n";
-      return 1;
-    }
-    return 0;
+    return diag_ns::run_report_command(report, std::cout, std::cerr);
   }
 
   auto url = tether::protocol::RelayUrl::parse(relay);
@@ -116,8 +88,11 @@ int main(int argc, char** argv) {
   auto trust = trust_from(fingerprint, ca_file);
   if (!trust) return 2;
   tether::agent::SupportOptions options{
-      *url, *trust,
+      *url,
+      *trust,
       consent == "auto" ? tether::agent::ConsentMode::auto_grant : tether::agent::ConsentMode::ask,
-      &std::cin, &std::cout};
+      &std::cin,
+      &std::cout,
+      *thresholds};
   return tether::agent::run_support(options);
 }

@@ -15,8 +15,9 @@ TEST(SupportCode, GeneratedCodesAreNineDigitsWithAValidCheckDigit) {
     ASSERT_EQ(SupportCode::check_digit(code.digits().substr(0, 8)), code.digits()[8]);
     seen.insert(code.digits());
   }
-  // 10^8 possibilities: a repeat in 1000 draws would mean a broken generator.
-  EXPECT_EQ(seen.size(), 1000u);
+  // 10^8 possibilities: one repeat in 1000 draws happens about once in 200 runs (birthday
+  // bound n²/2N), three or more about once in 10^8; a broken generator repeats far more.
+  EXPECT_GE(seen.size(), 998u);
 }
 
 TEST(SupportCode, DigitsAreRoughlyUniform) {
