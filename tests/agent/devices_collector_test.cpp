@@ -2,7 +2,9 @@
 
 #include "diag/collectors/devices_collector.hpp"
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -53,6 +55,56 @@ TEST(PciIds, StopsAfterTheHighestWantedVendor) {
   EXPECT_EQ(names.devices.at({"10de", "2484"}), "GA104 [GeForce RTX 3070]");
   EXPECT_TRUE(lookup_pci_names(kPciIds, {}).vendors.empty());
   EXPECT_TRUE(lookup_pci_names("\x01\x02junk\n\tffff x\n", {{"8086", {"9a49"}}}).vendors.empty());
+}
+
+TEST(DevicesCollector, StreamsALargePciIdsAcrossBlocks) {
+  // A pci.ids of about 1.1 MiB (18 blocks of 64 KiB) read by the streaming, block-skipping
+  // reader.
+  const auto root = std::filesystem::temp_directory_path() / "tether-devices-pciids";
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root / "usr/share/misc");
+  {
+    std::ofstream ids(root / "usr/share/misc/pci.ids");
+    ids << "# List of PCI ID's\n\n";
+    char line[96];
+    for (unsigned vendor = 1; vendor < 0x1800; ++vendor) {
+      std::snprintf(line, sizeof line, "%04x  Vendor %04x\n", vendor, vendor);
+      ids << line;
+      for (unsigned device = 0; device < 4; ++device) {
+        std::snprintf(line, sizeof line, "\t%04x  Device %04x:%04x\n", device, vendor, device);
+        ids << line;
+        std::snprintf(line, sizeof line, "\t\t1234 %04x  Subsystem\n", device);
+        ids << line;
+      }
+    }
+    ids << "C 00  Unclassified device\n";
+  }
+  // Wanted vendors spread over the whole file, so some sit just after a block boundary.
+  std::vector<unsigned> vendors;
+  for (unsigned vendor = 2; vendor < 0x1800; vendor += 0x9b) vendors.push_back(vendor);
+  vendors.push_back(0x17ff);
+  for (std::size_t i = 0; i < vendors.size(); ++i) {
+    char slot[16];
+    std::snprintf(slot, sizeof slot, "0000:%02zx:00.0", i);
+    const auto dir = root / "sys/bus/pci/devices" / slot;
+    std::filesystem::create_directories(dir);
+    char id[8];
+    std::ofstream(dir / "class") << "0x020000\n";
+    std::snprintf(id, sizeof id, "%04x", vendors[i]);
+    std::ofstream(dir / "vendor") << "0x" << id << "\n";
+    std::ofstream(dir / "device") << (i + 1 == vendors.size() ? "0x0009\n" : "0x0003\n");
+  }
+  const auto d = collect_devices(CollectContext{.root = root, .host = {}, .real_root = false});
+  std::filesystem::remove_all(root);
+  ASSERT_EQ(d["pci"].size(), vendors.size());
+  for (std::size_t i = 0; i + 1 < vendors.size(); ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "Device %04x:0003", vendors[i]);
+    EXPECT_EQ(d["pci"][i]["device"], name) << d["pci"][i].dump();
+  }
+  // The last vendor is found, its device 0009 is not in the file.
+  EXPECT_EQ(d["pci"].back()["vendor"], "Vendor 17ff");
+  EXPECT_EQ(d["pci"].back()["unknown"]["device"], "not present: not in pci.ids");
 }
 
 TEST(PciClass, SubclassThenBaseClassNames) {
