@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cstring>
 #include <system_error>
-#include <thread>
 #include <vector>
 
 #include <fcntl.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "diag/collectors/journal_json.hpp"
+#include "diag/collectors/parallel_probes.hpp"
 #include "diag/collectors/probe_reason.hpp"
 #include "tether/protocol/time_format.hpp"
 
@@ -320,19 +320,11 @@ json collect_logs(const CollectContext& context) {
                                             "-n",
                                             std::to_string(kMaxOomKills),
                                             "--output-fields=MESSAGE,__REALTIME_TIMESTAMP"};
-    ProgramRun oom_run;
-    std::thread oom_thread;
-    try {
-      oom_thread = std::thread([&] { oom_run = run_probe(context, oom_argv); });
-    } catch (const std::system_error&) {
-      oom_run = run_probe(context, oom_argv);
-    }
-    const auto errors_run = run_probe(
-        context, {"journalctl", "-b", "-p", "err", "-o", "json", "--no-pager", "-n",
-                  std::to_string(kMaxErrors),
-                  "--output-fields=MESSAGE,PRIORITY,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,__REALTIME_"
-                  "TIMESTAMP"});
-    if (oom_thread.joinable()) oom_thread.join();
+    const auto [oom_run, errors_run] = run_probes_together(
+        context, oom_argv,
+        {"journalctl", "-b", "-p", "err", "-o", "json", "--no-pager", "-n",
+         std::to_string(kMaxErrors),
+         "--output-fields=MESSAGE,PRIORITY,_SYSTEMD_UNIT,SYSLOG_IDENTIFIER,__REALTIME_TIMESTAMP"});
     section["errors"] = read_errors(context, errors_run, section);
     section["oom_kills"] = read_oom_kills(oom_run, section);
   }

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <string>
 #include <system_error>
-#include <thread>
 #include <vector>
 
+#include "diag/collectors/parallel_probes.hpp"
 #include "diag/collectors/probe_reason.hpp"
 
 namespace tether::agent::diag {
@@ -67,20 +67,12 @@ json collect_services(const CollectContext& context) {
   }
   section["manager"] = "systemd";
 
-  // The two runs are independent; the failed list runs on a second thread so the section
-  // takes one probe's time, not two.
-  const std::vector<std::string> failed_argv{"systemctl", "list-units",  "--state=failed",
-                                             "--plain",   "--no-legend", "--no-pager"};
-  ProgramRun failed_run;
-  std::thread failed_thread;
-  try {
-    failed_thread = std::thread([&] { failed_run = run_probe(context, failed_argv); });
-  } catch (const std::system_error&) {
-    failed_run = run_probe(context, failed_argv);
-  }
-  const auto units_run = run_probe(context, {"systemctl", "list-units", "--all", "--type=service",
-                                             "--plain", "--no-legend", "--no-pager"});
-  if (failed_thread.joinable()) failed_thread.join();
+  // The two runs are independent: together they take one probe's time, not two.
+  const auto [failed_run, units_run] = run_probes_together(
+      context,
+      {"systemctl", "list-units", "--state=failed", "--plain", "--no-legend", "--no-pager"},
+      {"systemctl", "list-units", "--all", "--type=service", "--plain", "--no-legend",
+       "--no-pager"});
 
   if (units_run.succeeded()) {
     auto units = parse_systemctl_units(units_run.out);
