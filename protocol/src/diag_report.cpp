@@ -1,4 +1,5 @@
 #include "tether/protocol/diag_report.hpp"
+#include "tether/protocol/utf8.hpp"
 
 #include <algorithm>
 #include <array>
@@ -1234,22 +1235,8 @@ std::string printable_text(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
     const auto byte = static_cast<unsigned char>(text[i]);
-    const std::size_t length = byte < 0x80                           ? 1
-                               : (byte >> 5) == 0x6 && byte >= 0xc2  ? 2
-                               : (byte >> 4) == 0xe                  ? 3
-                               : (byte >> 3) == 0x1e && byte <= 0xf4 ? 4
-                                                                     : 0;
-    bool ok = length != 0 && i + length <= text.size();
-    for (std::size_t k = 1; ok && k < length; ++k) {
-      ok = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
-    }
-    if (ok && length >= 3) {
-      const auto second = static_cast<unsigned char>(text[i + 1]);
-      if (byte == 0xe0 && second < 0xa0) ok = false;
-      if (byte == 0xed && second >= 0xa0) ok = false;
-      if (byte == 0xf0 && second < 0x90) ok = false;
-      if (byte == 0xf4 && second >= 0x90) ok = false;
-    }
+    const std::size_t length = utf8_sequence_length(text, i);
+    const bool ok = length != 0;
     if (!ok) {
       out += "\xef\xbf\xbd";
       ++i;

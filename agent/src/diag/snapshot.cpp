@@ -26,6 +26,7 @@
 #include "diag/collectors/system_collector.hpp"
 #include "diag/collectors/users_collector.hpp"
 #include "tether/protocol/time_format.hpp"
+#include "tether/protocol/utf8.hpp"
 
 namespace tether::agent::diag {
 namespace {
@@ -41,25 +42,7 @@ std::string valid_utf8(const std::string& text) {
   out.reserve(text.size());
   std::size_t i = 0;
   while (i < text.size()) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    std::size_t length = byte < 0x80                           ? 1
-                         : (byte >> 5) == 0x6 && byte >= 0xc2  ? 2
-                         : (byte >> 4) == 0xe                  ? 3
-                         : (byte >> 3) == 0x1e && byte <= 0xf4 ? 4
-                                                               : 0;
-    bool ok = length != 0 && i + length <= text.size();
-    for (std::size_t k = 1; ok && k < length; ++k) {
-      ok = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
-    }
-    if (ok && length >= 3) {
-      // Reject overlong forms, surrogates and code points above U+10FFFF.
-      const auto second = static_cast<unsigned char>(text[i + 1]);
-      if (byte == 0xe0 && second < 0xa0) ok = false;
-      if (byte == 0xed && second >= 0xa0) ok = false;
-      if (byte == 0xf0 && second < 0x90) ok = false;
-      if (byte == 0xf4 && second >= 0x90) ok = false;
-    }
-    if (ok) {
+    if (const auto length = protocol::utf8_sequence_length(text, i); length != 0) {
       out.append(text, i, length);
       i += length;
     } else {

@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "tether/protocol/utf8.hpp"
+
 namespace tether::agent::diag {
 
 RawFile read_raw(const std::filesystem::path& root, std::string_view path, std::size_t max_bytes) {
@@ -66,14 +68,8 @@ bool is_text(std::string_view text) {
       ++i;
       continue;
     }
-    const std::size_t length = (byte >> 5) == 0x6 && byte >= 0xc2    ? 2
-                               : (byte >> 4) == 0xe                  ? 3
-                               : (byte >> 3) == 0x1e && byte <= 0xf4 ? 4
-                                                                     : 0;
-    if (length == 0 || i + length > text.size()) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return false;
-    }
+    const std::size_t length = protocol::utf8_sequence_length(text, i);
+    if (length == 0) return false;
     i += length;
   }
   return true;
