@@ -53,18 +53,33 @@ std::string valid_utf8(const std::string& text) {
   return out;
 }
 
+bool is_valid_utf8(const std::string& text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto length = protocol::utf8_sequence_length(text, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+// In place: the snapshot is the largest thing the agent holds, so it is never copied whole.
 void make_strings_valid(json& value) {
   if (value.is_string()) {
-    value = valid_utf8(value.get_ref<const std::string&>());
+    auto& text = value.get_ref<std::string&>();
+    if (!is_valid_utf8(text)) text = valid_utf8(text);
   } else if (value.is_array()) {
     for (auto& element : value) make_strings_valid(element);
   } else if (value.is_object()) {
-    json fixed = json::object();
+    std::vector<std::string> bad_keys;
     for (auto& [key, element] : value.items()) {
       make_strings_valid(element);
-      fixed[valid_utf8(key)] = std::move(element);
+      if (!is_valid_utf8(key)) bad_keys.push_back(key);
     }
-    value = std::move(fixed);
+    for (const auto& key : bad_keys) {
+      auto element = std::move(value[key]);
+      value.erase(key);
+      value[valid_utf8(key)] = std::move(element);
+    }
   }
 }
 

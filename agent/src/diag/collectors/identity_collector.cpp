@@ -4,10 +4,10 @@
 #include <cctype>
 #include <system_error>
 
-#include <openssl/evp.h>
-
 #include "diag/collectors/hw_sources.hpp"
 #include "tether/protocol/time_format.hpp"
+
+#include "tether/agent/diag/sha256.hpp"
 
 namespace tether::agent::diag {
 namespace {
@@ -46,18 +46,7 @@ bool is_permanent_mac(std::string_view mac) {
 std::string device_id_of(const std::vector<std::pair<std::string, std::string>>& identifiers) {
   std::string input;
   for (const auto& [name, value] : identifiers) input += name + "=" + value + "\n";
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-    return {};
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (unsigned i = 0; i < length; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0x0F];
-  }
-  return out;
+  return sha256_tagged_hex(input);
 }
 
 json collect_identity(const CollectContext& context) {

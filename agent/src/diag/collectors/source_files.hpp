@@ -20,7 +20,7 @@ struct CollectContext {
   Host host;
   bool real_root = true;  ///< root is the running machine's "/": system calls describe it.
   std::chrono::milliseconds probe_timeout{2000};
-  std::chrono::milliseconds cpu_sample{20};
+  std::chrono::milliseconds cpu_sample{10};
 };
 
 /// Runs a program for a collector: host.run when set, the real run_program on the real

@@ -1,11 +1,11 @@
 #include "tether/agent/diag/inventory.hpp"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <initializer_list>
 
 #include "tether/agent/diag/snapshot.hpp"
+
+#include "tether/agent/diag/sha256.hpp"
 
 namespace tether::agent::diag {
 namespace {
@@ -68,18 +68,7 @@ void drop_disk_readings(json& storage) {
 
 std::string section_hash(const json& section) {
   const auto text = section.dump(-1, ' ', false, json::error_handler_t::replace);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
-    return "sha256:";  // OpenSSL out of memory; an empty hash never matches a real one
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (unsigned int i = 0; i < length; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0xf];
-  }
-  return out;
+  return sha256_tagged_hex(text);
 }
 
 json make_inventory(const json& snapshot) {

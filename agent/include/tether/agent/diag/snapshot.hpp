@@ -88,7 +88,7 @@ struct CollectOptions {
   /// as {"unavailable": "timed out"} and the snapshot is returned without it.
   std::chrono::milliseconds deadline{5000};
   /// Window over which per-core CPU utilisation is measured (two reads of /proc/stat).
-  std::chrono::milliseconds cpu_sample{20};
+  std::chrono::milliseconds cpu_sample{10};
   /// Thresholds of the health checks; evaluated over what was collected, into "findings".
   Thresholds thresholds;
   /// Whether to evaluate the health checks at all (inventory leaves them out).
