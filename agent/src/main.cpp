@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "tether/agent/consent.hpp"
 #include "tether/agent/diag/report_command.hpp"
 #include "tether/agent/support_session.hpp"
 
@@ -44,6 +45,14 @@ int main(int argc, char** argv) {
   support->add_option("--ca", ca_file, "Relay CA certificate file (PEM)");
   support->add_option("--consent", consent, "ask: prompt the user; auto: grant (stated on screen)")
       ->check(CLI::IsMember({"ask", "auto"}));
+  std::string grant = "diagnostics,shell,files,processes,logs", files_root;
+  std::uint64_t max_file_bytes = 4ULL << 30;
+  support->add_option("--grant", grant,
+                      "With --consent auto: the scopes to grant (comma-separated; default all)");
+  support->add_option("--files-root", files_root,
+                      "Folder the technician may copy files in and out of (default: your home)");
+  support->add_option("--max-file-size", max_file_bytes, "Largest file the technician may copy, "
+                                                         "in bytes (default 4 GiB)");
 
   namespace diag_ns = tether::agent::diag;
   diag_ns::ReportCommand report;
@@ -87,6 +96,11 @@ int main(int argc, char** argv) {
   }
   auto trust = trust_from(fingerprint, ca_file);
   if (!trust) return 2;
+  auto granted = tether::agent::parse_scope_list(grant);
+  if (!granted) {
+    std::cerr << "tether-agent: --grant takes scopes among diagnostics,shell,files,processes,logs\n";
+    return 2;
+  }
   tether::agent::SupportOptions options{
       *url,
       *trust,
@@ -94,5 +108,9 @@ int main(int argc, char** argv) {
       &std::cin,
       &std::cout,
       *thresholds};
+  options.grant = *granted;
+  options.files_root =
+      files_root.empty() ? tether::agent::home_directory() : std::filesystem::path(files_root);
+  options.max_file_bytes = max_file_bytes;
   return tether::agent::run_support(options);
 }

@@ -51,6 +51,23 @@ nlohmann::json ApiClient::get(const std::string& path) {
   return call(boost::beast::http::verb::get, path, std::nullopt, std::chrono::seconds(30));
 }
 
+std::string ApiClient::get_raw(const std::string& path) {
+  auto response = http_.request(boost::beast::http::verb::get, path, std::nullopt, token_,
+                                std::chrono::seconds(60));
+  if (!response) {
+    const bool identity = response.error() == protocol::Error::identity_mismatch;
+    throw CommandError(protocol::describe_connection_error(response.error(), url_, trust_),
+                       identity ? kExitIdentity : 1);
+  }
+  if (response->status >= 200 && response->status < 300) return response->body;
+  auto json = nlohmann::json::parse(response->body, nullptr, false);
+  std::string message = "the relay answered HTTP " + std::to_string(response->status);
+  if (json.is_object() && json.contains("error") && json["error"].is_object()) {
+    message = json["error"].value("message", message);
+  }
+  throw CommandError(message);
+}
+
 nlohmann::json ApiClient::post(const std::string& path, const nlohmann::json& body,
                                std::chrono::seconds timeout) {
   return call(boost::beast::http::verb::post, path, body, timeout);

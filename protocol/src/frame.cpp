@@ -78,4 +78,12 @@ std::string encode_eof_frame(std::uint32_t channel) {
   return header(FrameKind::eof, channel);
 }
 
+void set_frame_channel(std::string& frame, std::uint32_t channel) noexcept {
+  if (frame.size() < kFrameHeaderBytes) return;
+  frame[1] = static_cast<char>((channel >> 24) & 0xff);
+  frame[2] = static_cast<char>((channel >> 16) & 0xff);
+  frame[3] = static_cast<char>((channel >> 8) & 0xff);
+  frame[4] = static_cast<char>(channel & 0xff);
+}
+
 }  // namespace tether::protocol

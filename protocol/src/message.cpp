@@ -240,6 +240,24 @@ ChannelClose read_channel_close(FieldReader& r) {
   ChannelClose m;
   m.channel = r.uint32("channel");
   m.reason = r.string("reason", true);
+  m.code = r.optional_string("code");
+  m.result = r.object("result", false);
+  return m;
+}
+
+ChannelAccept read_channel_accept(FieldReader& r) {
+  ChannelAccept m;
+  m.channel = r.uint32("channel");
+  m.window = r.uint32("window");
+  m.params = r.object("params", false);
+  if (!r.error() && m.channel == 0) r.fail("channel", "must not be 0");
+  return m;
+}
+
+ChannelControl read_channel_control(FieldReader& r) {
+  ChannelControl m;
+  m.channel = r.uint32("channel");
+  m.control = r.object("control");
   return m;
 }
 
@@ -270,6 +288,10 @@ Result<Message> read_message(const json& j) {
     message = read_channel_open(r);
   else if (type == "channel_close")
     message = read_channel_close(r);
+  else if (type == "channel_accept")
+    message = read_channel_accept(r);
+  else if (type == "channel_control")
+    message = read_channel_control(r);
   else
     return make_error_code(Error::unknown_type);
   r.finish();
@@ -336,7 +358,19 @@ json to_json(const ChannelOpen& m) {
 }
 
 json to_json(const ChannelClose& m) {
-  return {{"type", "channel_close"}, {"channel", m.channel}, {"reason", m.reason}};
+  json j{{"type", "channel_close"}, {"channel", m.channel}, {"reason", m.reason}};
+  if (m.code) j["code"] = *m.code;
+  if (!m.result.empty()) j["result"] = m.result;
+  return j;
+}
+
+json to_json(const ChannelAccept& m) {
+  return {{"type", "channel_accept"}, {"channel", m.channel}, {"window", m.window},
+          {"params", m.params}};
+}
+
+json to_json(const ChannelControl& m) {
+  return {{"type", "channel_control"}, {"channel", m.channel}, {"control", m.control}};
 }
 
 }  // namespace
@@ -392,7 +426,8 @@ std::string encode(const Message& message) {
 std::string_view type_name(const Message& message) noexcept {
   static constexpr std::string_view kNames[] = {
       "hello",       "welcome",     "join_request", "consent",      "diag_request",
-      "diag_result", "session_end", "error",        "channel_open", "channel_close"};
+      "diag_result", "session_end", "error",        "channel_open", "channel_close",
+      "channel_accept", "channel_control"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }

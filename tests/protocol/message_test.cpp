@@ -26,7 +26,12 @@ std::vector<Message> sample_messages() {
           ErrorMessage{"forbidden", "not permitted", "r2"},
           ErrorMessage{"bad_json", "", std::nullopt},
           ChannelOpen{1, "S-1", "shell", 65536, {{"cols", 80}}},
-          ChannelClose{1, "exited"}};
+          ChannelClose{1, "exited", std::nullopt, nlohmann::json::object()},
+          ChannelClose{3, "not permitted by the user", "forbidden", nlohmann::json::object()},
+          ChannelClose{3, "exited", std::nullopt, {{"exit_code", 0}, {"duration_ms", 12}}},
+          ChannelAccept{3, 1048576, {{"offset", 4096}}},
+          ChannelAccept{3, 65536, nlohmann::json::object()},
+          ChannelControl{3, {{"resize", {{"cols", 120}, {"rows", 40}}}}}};
 }
 
 TEST(MessageCodec, EveryMessageSurvivesARoundTrip) {
@@ -121,6 +126,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"negative_channel", R"({"type":"channel_close","channel":-1,"reason":""})",
                  Error::bad_message},
         BadInput{"huge_channel", R"({"type":"channel_close","channel":4294967296,"reason":""})",
+                 Error::bad_message},
+        BadInput{"accept_channel_zero",
+                 R"({"type":"channel_accept","channel":0,"window":1,"params":{}})",
+                 Error::bad_message},
+        BadInput{"control_not_object", R"({"type":"channel_control","channel":3,"control":[1]})",
+                 Error::bad_message},
+        BadInput{"close_result_not_object",
+                 R"({"type":"channel_close","channel":3,"reason":"","result":"done"})",
+                 Error::bad_message},
+        BadInput{"close_code_not_string",
+                 R"({"type":"channel_close","channel":3,"reason":"","code":10})",
                  Error::bad_message},
         BadInput{"channel_zero",
                  R"({"type":"channel_open","channel":0,"session":"S-1","kind":"shell","window":1})",

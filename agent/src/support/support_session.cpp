@@ -20,8 +20,11 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "tether/agent/consent.hpp"
 #include "tether/agent/diag/snapshot.hpp"
+#include "tether/agent/tools/tool.hpp"
 #include "tether/agent/uv_thread.hpp"
+#include "tether/protocol/channel_mux.hpp"
 #include "tether/protocol/backoff.hpp"
 #include "tether/protocol/client_stream.hpp"
 #include "tether/protocol/limits.hpp"
@@ -57,67 +60,6 @@ std::string host_name() {
   return name;
 }
 
-/// The one connection to the relay: a writer queue (never two writes in flight) over the
-/// WebSocket, shared by the read loop, the consent prompt and the diagnostics collector.
-class Connection {
- public:
-  Connection(asio::io_context& io, asio::ssl::context& tls)
-      : ws(io, tls), signal(io), finished(io) {}
-
-  void send(const protocol::Message& message) {
-    if (closed || closing) return;
-    queue.push_back(protocol::encode(message));
-    signal.cancel();
-  }
-
-  /// The only writer once the hello is sent. On close() it drains the queue, sends a normal
-  /// close frame, and wakes whoever waits in close().
-  asio::awaitable<void> write_loop() {
-    writer_running = true;
-    while (!closed) {
-      if (queue.empty()) {
-        if (closing) break;
-        signal.expires_at(asio::steady_timer::time_point::max());
-        co_await signal.async_wait(asio::as_tuple(asio::use_awaitable));
-        continue;
-      }
-      auto text = std::move(queue.front());
-      queue.pop_front();
-      ws.text(true);
-      auto [ec, n] =
-          co_await ws.async_write(asio::buffer(text), asio::as_tuple(asio::use_awaitable));
-      if (ec) closed = true;
-    }
-    if (!closed) {
-      closed = true;
-      co_await ws.async_close(beast::websocket::close_code::normal,
-                              asio::as_tuple(asio::use_awaitable));
-    }
-    writer_running = false;
-    finished.cancel();
-  }
-
-  /// Sends what is queued, then a normal close; returns when done or after a few seconds.
-  asio::awaitable<void> close() {
-    if (!writer_running) {
-      closed = true;
-      co_return;
-    }
-    closing = true;
-    signal.cancel();
-    finished.expires_after(std::chrono::seconds(3));
-    co_await finished.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-
-  protocol::WsStream ws;
-  asio::steady_timer signal;
-  asio::steady_timer finished;
-  std::deque<std::string> queue;
-  bool closed = false;
-  bool closing = false;
-  bool writer_running = false;
-};
-
 class SupportAgent {
  public:
   explicit SupportAgent(const SupportOptions& options)
@@ -126,7 +68,10 @@ class SupportAgent {
         tls_(protocol::make_client_context(options.trust)),
         signals_(io_, SIGINT, SIGTERM),
         hostname_(host_name()),
-        os_(os_description()) {}
+        os_(os_description()) {
+    tool_settings_.files_root = options.files_root;
+    tool_settings_.max_file_bytes = options.max_file_bytes;
+  }
 
   int run() {
     signals_.async_wait([this](boost::system::error_code ec, int) {
@@ -149,11 +94,11 @@ class SupportAgent {
   asio::awaitable<void> main_loop() {
     protocol::Backoff backoff(std::chrono::milliseconds(250), std::chrono::seconds(30));
     while (!done_) {
-      connection_ = std::make_shared<Connection>(io_, tls_);
+      connection_ = std::make_shared<protocol::ChannelMux>(false, io_, tls_);
       auto connection = connection_;
       boost::system::error_code connect_error;
       try {
-        co_await protocol::connect_agent_websocket(connection->ws, options_.relay,
+        co_await protocol::connect_agent_websocket(connection->ws(), options_.relay,
                                                    protocol::kHandshakeTimeout);
       } catch (const boost::system::system_error& e) {
         connect_error = e.code();
@@ -186,7 +131,8 @@ class SupportAgent {
   }
 
   // Serves one connection. Returns false when the agent should stop (finish() was called).
-  asio::awaitable<bool> serve(std::shared_ptr<Connection> connection, protocol::Backoff& backoff) {
+  asio::awaitable<bool> serve(std::shared_ptr<protocol::ChannelMux> connection,
+                              protocol::Backoff& backoff) {
     protocol::Hello hello;
     hello.version = protocol::kProtocolVersion;
     hello.role = "agent";
@@ -195,22 +141,19 @@ class SupportAgent {
     hello.agent.hostname = hostname_;
     hello.agent.os = os_;
     if (!code_.empty()) hello.resume = protocol::Hello::Resume{code_, secret_};
-    auto& ws = connection->ws;
+    auto& ws = connection->ws();
+    ws.auto_fragment(false);
     auto [write_ec, n] = co_await ws.async_write(asio::buffer(protocol::encode(hello)),
                                                  asio::as_tuple(asio::use_awaitable));
     if (write_ec) co_return true;
     asio::co_spawn(io_, connection->write_loop(), asio::detached);
 
-    beast::flat_buffer buffer;
     for (;;) {
-      buffer.clear();
-      auto [ec, size] = co_await ws.async_read(buffer, asio::as_tuple(asio::use_awaitable));
-      if (ec) {
-        connection->closed = true;
-        connection->signal.cancel();
-        co_return !done_ && !connection->closing;
+      auto message = co_await connection->next_message();
+      if (!message && message.error().category() != protocol::error_category()) {
+        // The connection ended; its channels are closed (their processes stop).
+        co_return !done_;
       }
-      auto message = protocol::parse_message(beast::buffers_to_string(buffer.data()));
       if (!message) {
         // The relay sent something this agent does not understand: say so and carry on.
         protocol::ErrorMessage error;
@@ -224,6 +167,8 @@ class SupportAgent {
         on_welcome(*welcome);
       } else if (auto* join = std::get_if<protocol::JoinRequest>(&*message)) {
         on_join(*join, connection);
+      } else if (auto* open = std::get_if<protocol::ChannelOpen>(&*message)) {
+        on_channel_open(std::move(*open), connection);
       } else if (auto* request = std::get_if<protocol::DiagRequest>(&*message)) {
         asio::co_spawn(io_, on_diag(*request, connection), asio::detached);
       } else if (auto* end = std::get_if<protocol::SessionEnd>(&*message)) {
@@ -237,6 +182,7 @@ class SupportAgent {
           } else {
             out_ << "The relay ended this support request" << reason << "." << std::endl;
           }
+          connection->close_all_channels("the session ended", Error::session_ended);
           co_await connection->close();
           finish(session_.empty() ? kExitFailed : kExitSessionEnded);
           co_return false;
@@ -303,53 +249,130 @@ class SupportAgent {
     return text;
   }
 
-  void on_join(const protocol::JoinRequest& join, std::shared_ptr<Connection> connection) {
+  // A technician's tool: allowed only in the accepted session and within the granted scopes.
+  void on_channel_open(protocol::ChannelOpen open,
+                       std::shared_ptr<protocol::ChannelMux> connection) {
+    const auto* tool = find_tool(open.kind);
+    if (tool == nullptr) {
+      connection->refuse(open, Error::bad_request,
+                         "this agent has no tool \"" + printable(open.kind.substr(0, 64)) + "\"");
+      return;
+    }
+    if (session_.empty() || open.session != session_) {
+      connection->refuse(open, Error::forbidden, "not permitted by the user");
+      return;
+    }
+    if (std::find(scopes_.begin(), scopes_.end(), tool->scope) == scopes_.end()) {
+      out_ << "Refused: the technician asked to use \"" << printable(open.kind)
+           << "\", which you did not allow (" << tool->scope << ")." << std::endl;
+      connection->refuse(open, Error::forbidden, "not permitted by the user");
+      return;
+    }
+    if (open.window == 0 || open.window > protocol::kMaxChannelWindow) {
+      connection->refuse(open, Error::bad_message, "channel window out of range");
+      return;
+    }
+    ToolContext context;
+    context.executor = io_.get_executor();
+    context.mux = connection;
+    context.uv = &uv_;
+    context.settings = &tool_settings_;
+    context.notify = [this](const std::string& line) { out_ << printable(line) << std::endl; };
+    asio::co_spawn(io_, tool->handler(std::move(open), std::move(context)),
+                   [](std::exception_ptr error) {
+                     if (!error) return;
+                     try {
+                       std::rethrow_exception(error);
+                     } catch (const std::exception& e) {
+                       std::cerr << "tether-agent: a tool failed: " << e.what() << "\n";
+                     }
+                   });
+  }
+
+  void on_join(const protocol::JoinRequest& join,
+               std::shared_ptr<protocol::ChannelMux> connection) {
     asked_session_ = join.session;
     out_ << "\n"
          << printable(join.technician) << " wants to join this PC for ticket "
          << printable(join.ticket.number) << " (" << printable(join.ticket.title) << ") as session "
          << printable(join.session) << ".\n"
-         << "They ask for: ";
+         << "They ask to:\n";
     for (std::size_t i = 0; i < join.scopes.size(); ++i) {
-      out_ << (i ? ", " : "") << printable(join.scopes[i]);
+      std::string_view meaning = "(unknown permission)";
+      for (const auto& known : scope_descriptions()) {
+        if (known.name == join.scopes[i]) meaning = known.meaning;
+      }
+      out_ << "  " << (i + 1) << ". " << printable(join.scopes[i]) << ": " << meaning << "\n";
     }
-    out_ << "." << std::endl;
-    auto reply = [this, join, connection](bool granted) {
+    out_ << std::flush;
+    auto reply = [this, join, connection](std::vector<std::string> granted) {
       protocol::Consent consent;
       consent.id = join.id;
       consent.session = join.session;
-      consent.granted = granted;
-      consent.scopes = granted ? join.scopes : std::vector<std::string>{};
+      consent.granted = !granted.empty();
+      consent.scopes = granted;
       consent.by = local_user();
-      if (granted) {
+      if (consent.granted) {
         session_ = join.session;
-        scopes_ = join.scopes;
-        out_ << "Session " << join.session << " started. Press Ctrl-C to end it at any time."
-             << std::endl;
+        scopes_ = granted;
+        out_ << "Session " << join.session << " started; allowed: ";
+        for (std::size_t i = 0; i < granted.size(); ++i) out_ << (i ? ", " : "") << granted[i];
+        out_ << ".\nPress Ctrl-C (or type q and Enter) to end it at any time." << std::endl;
+        start_end_key_reader();
       } else {
         out_ << "You refused the session; nothing was shared." << std::endl;
       }
       connection->send(consent);
     };
     if (options_.consent == ConsentMode::auto_grant) {
+      auto granted = intersect_scopes(join.scopes, options_.grant);
       out_ << "Consent granted automatically (--consent auto)." << std::endl;
-      reply(true);
+      reply(std::move(granted));
       return;
     }
-    out_ << "Allow? [y/N] " << std::flush;
+    out_ << "Allow all of this? [y/N, or the numbers to allow only those, e.g. 1 3] " << std::flush;
     // Reading the terminal blocks, so it happens on its own thread; the answer comes back to
     // the network thread by post, and the connection keeps answering the relay's pings.
     if (consent_thread_.joinable()) consent_thread_.join();
-    consent_thread_ = std::thread([this, reply]() {
+    consent_thread_ = std::thread([this, reply, requested = join.scopes]() {
+      std::optional<std::vector<std::string>> granted;
       std::string line;
-      const bool answered = static_cast<bool>(std::getline(*options_.input, line));
-      const bool granted = answered && (line == "y" || line == "Y" || line == "yes");
-      asio::post(io_, [reply, granted]() { reply(granted); });
+      for (int attempt = 0; attempt < 3 && !granted; ++attempt) {
+        if (!std::getline(*options_.input, line)) break;
+        granted = parse_consent_answer(line, requested);
+        if (!granted) {
+          asio::post(io_, [this]() {
+            out_ << "Please answer y, n, or the numbers of what to allow: " << std::flush;
+          });
+        }
+      }
+      asio::post(io_, [reply, g = granted.value_or(std::vector<std::string>{})]() { reply(g); });
     });
   }
 
+  // After consent the user can end the session by typing q: read lines on a thread.
+  void start_end_key_reader() {
+    if (options_.input == nullptr || end_key_thread_started_) return;
+    // Only from a terminal this agent has in the foreground: a background agent reading its
+    // terminal would be stopped by the shell (SIGTTIN).
+    if (options_.input != &std::cin || !isatty(STDIN_FILENO) ||
+        tcgetpgrp(STDIN_FILENO) != getpgrp()) {
+      return;
+    }
+    end_key_thread_started_ = true;
+    std::thread([this]() {
+      std::string line;
+      while (std::getline(*options_.input, line)) {
+        if (line == "q" || line == "Q" || line == "quit") {
+          asio::post(io_, [this]() { asio::co_spawn(io_, interrupted(), asio::detached); });
+          return;
+        }
+      }
+    }).detach();
+  }
+
   asio::awaitable<void> on_diag(protocol::DiagRequest request,
-                                std::shared_ptr<Connection> connection) {
+                                std::shared_ptr<protocol::ChannelMux> connection) {
     if (request.session != session_ ||
         std::find(scopes_.begin(), scopes_.end(), "diagnostics") == scopes_.end()) {
       protocol::ErrorMessage refusal;
@@ -387,7 +410,8 @@ class SupportAgent {
       co_return;
     }
     out_ << "\nEnding session " << session_ << "." << std::endl;
-    if (connection_ && !connection_->closed) {
+    if (connection_ && !connection_->connection_closed()) {
+      connection_->close_all_channels("the user ended the session", Error::session_ended);
       connection_->send(protocol::SessionEnd{session_, "ended by the user", local_user()});
       co_await connection_->close();
     }
@@ -401,7 +425,8 @@ class SupportAgent {
   asio::signal_set signals_;
   UvThread uv_;
   std::thread consent_thread_;
-  std::shared_ptr<Connection> connection_;
+  std::shared_ptr<protocol::ChannelMux> connection_;
+  ToolSettings tool_settings_;
   std::string hostname_;
   std::string os_;
   std::string code_;
@@ -409,11 +434,20 @@ class SupportAgent {
   std::string session_;        // The session the user accepted.
   std::string asked_session_;  // The session the user was last asked about.
   std::vector<std::string> scopes_;
+  bool end_key_thread_started_ = false;
   int exit_code_ = kExitFailed;
   bool done_ = false;
 };
 
 }  // namespace
+
+std::filesystem::path home_directory() {
+  if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/') return home;
+  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_dir != nullptr) {
+    return pw->pw_dir;
+  }
+  return "/";
+}
 
 int run_support(const SupportOptions& options) {
   SupportAgent agent(options);

@@ -2,12 +2,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/version.hpp>
 
 #include "auth/secrets.hpp"
 #include "broker/agent_connection.hpp"
 #include "broker/session_broker.hpp"
+#include "broker/shell_recorder.hpp"
 #include "relay_context.hpp"
 #include "tether/protocol/limits.hpp"
 #include "tether/protocol/message.hpp"
@@ -65,6 +70,39 @@ TimelineEntry entry_for(const SessionRecord& session, std::string actor, std::st
   entry.summary = std::move(summary);
   entry.detail = std::move(detail);
   return entry;
+}
+
+// The scopes a technician asks for when joining: all of them unless the request names some.
+std::vector<std::string> requested_scopes(const json& body) {
+  static const std::vector<std::string> kAll = {"diagnostics", "shell", "files", "processes",
+                                                "logs"};
+  auto it = body.find("scopes");
+  if (it == body.end() || it->is_null()) return kAll;
+  if (!it->is_array() || it->empty() || it->size() > kAll.size()) {
+    fail(Error::bad_request, "\"scopes\" must list some of: diagnostics, shell, files, "
+                             "processes, logs");
+  }
+  std::vector<std::string> scopes;
+  for (const auto& s : *it) {
+    if (!s.is_string() || std::find(kAll.begin(), kAll.end(), s.get<std::string>()) == kAll.end()) {
+      fail(Error::bad_request, "unknown scope in \"scopes\"; use diagnostics, shell, files, "
+                               "processes, logs");
+    }
+    if (std::find(scopes.begin(), scopes.end(), s.get<std::string>()) == scopes.end()) {
+      scopes.push_back(s.get<std::string>());
+    }
+  }
+  return scopes;
+}
+
+std::string scope_list(const json& scopes) {
+  std::string out;
+  for (const auto& s : scopes) {
+    if (!s.is_string()) continue;
+    if (!out.empty()) out += ", ";
+    out += s.get<std::string>();
+  }
+  return out.empty() ? "none" : out;
 }
 
 std::string next_request_id() {
@@ -183,8 +221,35 @@ json timeline_json(const TimelineEntry& e) {
           {"detail", e.detail}};
 }
 
+HttpResponse RestApi::error_response(const ApiError& error, unsigned version) {
+  HttpResponse response{static_cast<http::status>(protocol::http_status(error.code)), version};
+  response.set(http::field::server, "tether-relay/" TETHER_VERSION);
+  response.set(http::field::content_type, "application/json");
+  response.set(http::field::cache_control, "no-store");
+  if (error.code == Error::unauthorized) {
+    response.set(http::field::www_authenticate, "Bearer realm=\"tether\"");
+  }
+  response.keep_alive(false);
+  response.body() = json{{"error", {{"code", protocol::to_string(error.code)},
+                                    {"message", error.message}}}}
+                        .dump(-1, ' ', false, json::error_handler_t::replace);
+  response.prepare_payload();
+  return response;
+}
+
 asio::awaitable<HttpResponse> RestApi::handle(const HttpRequest& request,
                                               const std::string& client_address) {
+  // Recordings are files, not JSON: they are served as they are.
+  if (request.method() == http::verb::get &&
+      std::string_view(request.target()).starts_with("/api/v1/recordings/")) {
+    try {
+      co_return co_await download_recording(request);
+    } catch (const ApiError& e) {
+      auto response = error_response(e, request.version());
+      response.keep_alive(request.keep_alive());
+      co_return response;
+    }
+  }
   int status = 200;
   json body;
   try {
@@ -269,6 +334,9 @@ asio::awaitable<json> RestApi::route(const HttpRequest& request, const std::stri
   if (is(http::verb::post, {"sessions", "*", "diagnostics"})) {
     status = 201;
     co_return co_await take_diagnostics(user, id_of(1, 'S'), body);
+  }
+  if (is(http::verb::get, {"sessions", "*", "recordings"})) {
+    co_return co_await list_recordings(user, id_of(1, 'S'));
   }
   if (is(http::verb::post, {"sessions", "*", "end"})) {
     co_return co_await end_session(user, id_of(1, 'S'), body);
@@ -437,7 +505,7 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
   join.technician = user.name;
   join.ticket.number = ticket_number(*ticket_id);
   join.ticket.title = ticket->title;
-  join.scopes = {"diagnostics"};
+  join.scopes = requested_scopes(body);
   auto answer = co_await agent->request(join, join.id, context_.config.consent_timeout);
 
   json consent;
@@ -469,7 +537,7 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
     if (outcome == Error::ok) {
       store.append_timeline(entry_for(*session, "agent:" + agent->hostname(), "consent.granted",
                                       consent["by"].get<std::string>() + " granted consent to " +
-                                          name + " (scopes: diagnostics)",
+                                          name + " (scopes: " + scope_list(consent["scopes"]) + ")",
                                       consent));
     } else {
       const std::string why = outcome == Error::consent_refused ? refusal_by + " refused consent"
@@ -584,6 +652,81 @@ asio::awaitable<json> RestApi::end_session(const User& user, std::int64_t id, co
   });
   spdlog::info("{} ended {}", user.name, session_number(id));
   co_return session_json(*ended);
+}
+
+asio::awaitable<std::pair<User, SessionRecord>> RestApi::authorize_channel(
+    const HttpRequest& request) {
+  std::string_view target = request.target();
+  constexpr std::string_view kPrefix = "/api/v1/sessions/";
+  constexpr std::string_view kSuffix = "/channel";
+  if (!target.starts_with(kPrefix) || !target.ends_with(kSuffix) ||
+      target.size() <= kPrefix.size() + kSuffix.size()) {
+    fail(Error::not_found, "no WebSocket endpoint here");
+  }
+  const auto id_text = target.substr(kPrefix.size(), target.size() - kPrefix.size() - kSuffix.size());
+  const auto user = co_await authenticate(request);
+  const auto id = parse_object_id(id_text, 'S');
+  if (!id) fail(Error::not_found, "no such session " + std::string(id_text.substr(0, 32)));
+  auto session = co_await active_session_of(user, *id);
+  // Tools act on someone's PC: only the technician the user consented to may use them.
+  if (session.technician != user.name) {
+    fail(Error::forbidden, session_number(*id) + " belongs to " + session.technician +
+                               "; join your own session with the user's consent");
+  }
+  co_return std::pair(user, session);
+}
+
+asio::awaitable<json> RestApi::list_recordings(const User& user, std::int64_t id) {
+  auto session = co_await context_.store.run([id](Store& store) { return store.find_session(id); });
+  if (!session) fail(Error::not_found, "no such session " + session_number(id));
+  const auto dir = session_recordings_dir(context_.config.data_dir / "recordings", id);
+  json list = json::array();
+  std::error_code ec;
+  std::vector<std::filesystem::directory_entry> entries;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) entries.push_back(entry);
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
+  for (const auto& entry : entries) {
+    if (!entry.is_regular_file(ec) || entry.path().extension() != ".cast") continue;
+    const auto name = entry.path().filename().string();
+    list.push_back({{"name", name},
+                    {"bytes", entry.file_size(ec)},
+                    {"url", "/api/v1/recordings/" + session_number(id) + "/" + name}});
+  }
+  (void)user;
+  co_return json{{"session", session_number(id)}, {"recordings", list}};
+}
+
+asio::awaitable<HttpResponse> RestApi::download_recording(const HttpRequest& request) {
+  const auto user = co_await authenticate(request);
+  (void)user;
+  // /api/v1/recordings/S-<n>/<name>.cast
+  auto rest = std::string_view(request.target()).substr(std::string_view("/api/v1/recordings/").size());
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) fail(Error::not_found, "no such recording");
+  const auto id = parse_object_id(rest.substr(0, slash), 'S');
+  const auto name = std::string(rest.substr(slash + 1));
+  const bool safe_name = !name.empty() && name.size() <= 64 && name.ends_with(".cast") &&
+                         name.find_first_not_of("0123456789TZ-.acst") == std::string::npos &&
+                         name.find("..") == std::string::npos;
+  if (!id || !safe_name) fail(Error::not_found, "no such recording");
+  const auto path =
+      session_recordings_dir(context_.config.data_dir / "recordings", *id) / name;
+  auto body = co_await context_.store.run([path](Store&) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::optional<std::string>{};
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return std::optional<std::string>(std::move(text));
+  });
+  if (!body) fail(Error::not_found, "no such recording");
+  HttpResponse response{http::status::ok, request.version()};
+  response.set(http::field::server, "tether-relay/" TETHER_VERSION);
+  response.set(http::field::content_type, "application/x-asciicast");
+  response.set(http::field::cache_control, "no-store");
+  response.keep_alive(request.keep_alive());
+  response.body() = std::move(*body);
+  response.prepare_payload();
+  co_return response;
 }
 
 }  // namespace tether::relay

@@ -36,6 +36,14 @@ class RestApi {
   boost::asio::awaitable<HttpResponse> handle(const HttpRequest& request,
                                               const std::string& client_address);
 
+  /// For a console's tool WebSocket on /api/v1/sessions/S-n/channel: the authenticated
+  /// technician and the active session that technician joined (nobody else may use it).
+  /// Throws ApiError.
+  boost::asio::awaitable<std::pair<User, SessionRecord>> authorize_channel(
+      const HttpRequest& request);
+  /// The error response for an ApiError (JSON body, matching HTTP status).
+  static HttpResponse error_response(const ApiError& error, unsigned version);
+
  private:
   boost::asio::awaitable<nlohmann::json> route(const HttpRequest& request,
                                                const std::string& client_address, int& status);
@@ -54,6 +62,9 @@ class RestApi {
                                                           const nlohmann::json& body);
   boost::asio::awaitable<nlohmann::json> end_session(const User& user, std::int64_t id,
                                                      const nlohmann::json& body);
+
+  boost::asio::awaitable<nlohmann::json> list_recordings(const User& user, std::int64_t id);
+  boost::asio::awaitable<HttpResponse> download_recording(const HttpRequest& request);
 
   boost::asio::awaitable<SessionRecord> active_session_of(const User& user, std::int64_t id);
 

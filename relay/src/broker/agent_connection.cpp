@@ -11,7 +11,10 @@
 #include <boost/beast/websocket.hpp>
 
 #include "auth/secrets.hpp"
+#include "broker/console_channel.hpp"
 #include "broker/session_broker.hpp"
+#include "tether/protocol/channel_mux.hpp"
+#include "tether/protocol/frame.hpp"
 #include "relay_context.hpp"
 #include "tether/protocol/limits.hpp"
 #include "tether/protocol/support_code.hpp"
@@ -51,6 +54,12 @@ asio::awaitable<void> AgentConnection::run(beast::http::request<beast::http::str
   closed_ = true;
   write_signal_.cancel();
   fail_pending();
+  for (auto& [id, bridge] : channels_) {
+    if (auto console = bridge->console.lock()) {
+      console->agent_gone("the agent disconnected", Error::agent_offline);
+    }
+  }
+  channels_.clear();
   if (!code_hash_.empty()) {
     co_await context_.broker.unregister_agent(code_hash_, this);
     if (session_id_) {
@@ -242,8 +251,8 @@ asio::awaitable<void> AgentConnection::read_loop() {
       co_return;
     }
     if (!ws_.got_text()) {
-      co_await close_with(Error::channel_error, "no channel is open on this connection");
-      continue;  // Keep reading: the close handshake completes through this reader.
+      if (!close_request_) on_agent_frame(beast::buffers_to_string(buffer.data()));
+      continue;
     }
     auto parsed = protocol::parse_message(beast::buffers_to_string(buffer.data()));
     if (!parsed) {
@@ -257,6 +266,7 @@ asio::awaitable<void> AgentConnection::read_loop() {
 }
 
 asio::awaitable<void> AgentConnection::handle(protocol::Message message) {
+  if (on_agent_channel_message(message)) co_return;
   auto reply_id = std::visit(
       [](const auto& m) -> std::optional<std::string> {
         using T = std::decay_t<decltype(m)>;
@@ -310,6 +320,7 @@ asio::awaitable<void> AgentConnection::handle(protocol::Message message) {
       store.append_timeline(entry);
     });
     co_await context_.broker.detach_session(session_id);
+    close_channels(session_id, "the user ended the session");
     session_id_.reset();
     co_return;
   }
@@ -331,11 +342,10 @@ asio::awaitable<void> AgentConnection::write_loop() {
       co_await send_close(close_request_->first, close_request_->second);
       break;
     }
-    auto text = std::move(write_queue_.front());
-    write_queue_.pop_front();
-    ws_.text(true);
+    auto item = write_queue_.pop();
+    ws_.text(item->text);
     auto [ec, n] =
-        co_await ws_.async_write(asio::buffer(text), asio::as_tuple(asio::use_awaitable));
+        co_await ws_.async_write(asio::buffer(item->bytes), asio::as_tuple(asio::use_awaitable));
     if (ec) {
       closed_ = true;
       beast::get_lowest_layer(ws_).socket().close(ec);
@@ -376,7 +386,7 @@ asio::awaitable<void> AgentConnection::send_close(Error error, std::string messa
 
 void AgentConnection::enqueue(std::string text) {
   if (closed_ || close_request_) return;
-  write_queue_.push_back(std::move(text));
+  write_queue_.push_control(std::move(text));
   write_signal_.cancel();
 }
 
@@ -434,6 +444,205 @@ asio::awaitable<protocol::Result<protocol::Message>> AgentConnection::request(
   co_await run_on(strand_, [&]() { pending_.erase(id); });
   if (pending->closed) co_return protocol::make_error_code(Error::agent_offline);
   co_return protocol::make_error_code(Error::agent_timeout);
+}
+
+// ------------------------------------------------------------------ channels
+
+asio::awaitable<protocol::Result<protocol::ChannelAccept>> AgentConnection::open_channel(
+    std::shared_ptr<ChannelBridge> bridge, protocol::ChannelOpen open,
+    std::chrono::steady_clock::duration timeout, protocol::ChannelClose& refusal) {
+  auto self = shared_from_this();
+  std::string pending_id;
+  auto pending = std::make_shared<Pending>(co_await asio::this_coro::executor);
+  pending->timer.expires_after(timeout);
+  Error refused = Error::ok;
+  co_await run_on(strand_, [&]() {
+    if (closed_ || close_request_) {
+      refused = Error::agent_offline;
+      return;
+    }
+    if (channels_.size() >= protocol::kMaxChannelsPerConnection) {
+      refused = Error::rate_limited;
+      return;
+    }
+    while (channels_.contains(next_channel_) || next_channel_ == 0) next_channel_ += 2;
+    open.channel = next_channel_;
+    next_channel_ += 2;
+    bridge->agent_channel = open.channel;
+    bridge->agent_may_send = open.window;
+    channels_[open.channel] = bridge;
+    pending_id = "channel:" + std::to_string(open.channel);
+    pending_[pending_id] = pending;
+    enqueue(protocol::encode(open));
+  });
+  if (refused != Error::ok) co_return protocol::make_error_code(refused);
+  if (!pending->reply && !pending->closed) {
+    co_await pending->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (pending->reply) {
+    if (auto* accept = std::get_if<protocol::ChannelAccept>(&*pending->reply)) {
+      co_return *accept;
+    }
+    if (auto* close = std::get_if<protocol::ChannelClose>(&*pending->reply)) refusal = *close;
+    co_return protocol::make_error_code(
+        refusal.code ? protocol::error_from_string(*refusal.code) : Error::channel_error);
+  }
+  co_await run_on(strand_, [&]() {
+    pending_.erase(pending_id);
+    if (!closed_) drop_channel(bridge->agent_channel, "no answer from the agent in time",
+                               Error::agent_timeout);
+  });
+  co_return protocol::make_error_code(pending->closed ? Error::agent_offline
+                                                      : Error::agent_timeout);
+}
+
+// Channel messages from the agent: answers to open_channel, and traffic of open channels.
+// Returns false for messages that are not about a channel.
+bool AgentConnection::on_agent_channel_message(protocol::Message& message) {
+  std::uint32_t id = 0;
+  if (auto* accept = std::get_if<protocol::ChannelAccept>(&message)) {
+    id = accept->channel;
+  } else if (auto* close = std::get_if<protocol::ChannelClose>(&message)) {
+    id = close->channel;
+  } else if (auto* control = std::get_if<protocol::ChannelControl>(&message)) {
+    id = control->channel;
+  } else {
+    return false;
+  }
+  auto it = channels_.find(id);
+  if (it == channels_.end()) return true;  // A channel closed from this side meanwhile.
+  auto bridge = it->second;
+  const auto pending_id = "channel:" + std::to_string(id);
+  if (auto p = pending_.find(pending_id); p != pending_.end()) {
+    auto pending = p->second;
+    pending_.erase(p);
+    if (auto* accept = std::get_if<protocol::ChannelAccept>(&message)) {
+      if (accept->window == 0 || accept->window > protocol::kMaxChannelWindow) {
+        drop_channel(id, "the agent announced an invalid window", Error::channel_error);
+        message = protocol::ChannelClose{id, "the agent announced an invalid window",
+                                         std::string(protocol::to_string(Error::channel_error)),
+                                         nlohmann::json::object()};
+      } else {
+        bridge->console_may_send = accept->window;
+        bridge->open = true;
+      }
+    } else if (std::holds_alternative<protocol::ChannelClose>(message)) {
+      channels_.erase(id);
+    } else {
+      return true;  // Control before accept: ignored.
+    }
+    asio::post(pending->timer.get_executor(), [pending, m = std::move(message)]() mutable {
+      pending->reply = std::move(m);
+      pending->timer.cancel();
+    });
+    return true;
+  }
+  if (std::holds_alternative<protocol::ChannelAccept>(message)) return true;  // Duplicate.
+  if (std::holds_alternative<protocol::ChannelClose>(message)) channels_.erase(id);
+  if (auto console = bridge->console.lock()) console->agent_message(std::move(message));
+  return true;
+}
+
+void AgentConnection::on_agent_frame(std::string frame) {
+  auto decoded =
+      protocol::decode_frame({reinterpret_cast<const std::uint8_t*>(frame.data()), frame.size()});
+  if (!decoded) {
+    asio::co_spawn(strand_, close_owned(shared_from_this(), Error::channel_error), asio::detached);
+    return;
+  }
+  auto it = channels_.find(decoded->channel);
+  if (it == channels_.end() || !it->second->open) return;  // Closed meanwhile: dropped.
+  auto bridge = it->second;
+  if (decoded->kind == protocol::FrameKind::data) {
+    if (decoded->payload.size() > bridge->agent_may_send) {
+      drop_channel(decoded->channel, "the agent sent past its credit", Error::channel_error);
+      return;
+    }
+    bridge->agent_may_send -= decoded->payload.size();
+  } else if (decoded->kind == protocol::FrameKind::credit) {
+    bridge->console_may_send += decoded->credit;
+    if (bridge->console_may_send > protocol::kMaxChannelWindow * 2ULL) {
+      drop_channel(decoded->channel, "the agent granted more credit than a window",
+                   Error::channel_error);
+      return;
+    }
+  }
+  if (auto console = bridge->console.lock()) console->deliver(std::move(frame));
+}
+
+void AgentConnection::from_console(std::shared_ptr<ChannelBridge> bridge, std::string frame) {
+  asio::post(strand_, [self = shared_from_this(), bridge = std::move(bridge),
+                       frame = std::move(frame)]() mutable {
+    if (self->closed_ || !bridge->open || !self->channels_.contains(bridge->agent_channel)) return;
+    auto decoded = protocol::decode_frame(
+        {reinterpret_cast<const std::uint8_t*>(frame.data()), frame.size()});
+    if (!decoded) return;  // The console side decoded it already.
+    if (decoded->kind == protocol::FrameKind::data) {
+      if (decoded->payload.size() > bridge->console_may_send) {
+        self->drop_channel(bridge->agent_channel, "the technician sent past the agent's credit",
+                           Error::channel_error);
+        return;
+      }
+      bridge->console_may_send -= decoded->payload.size();
+    } else if (decoded->kind == protocol::FrameKind::credit) {
+      bridge->agent_may_send += decoded->credit;
+      if (bridge->agent_may_send > protocol::kMaxChannelWindow * 2ULL) {
+        self->drop_channel(bridge->agent_channel, "the technician granted more than a window",
+                           Error::channel_error);
+        return;
+      }
+    }
+    protocol::set_frame_channel(frame, bridge->agent_channel);
+    self->write_queue_.push(bridge->agent_channel, std::move(frame));
+    self->write_signal_.cancel();
+  });
+}
+
+void AgentConnection::from_console(std::shared_ptr<ChannelBridge> bridge,
+                                   protocol::Message message) {
+  asio::post(strand_, [self = shared_from_this(), bridge = std::move(bridge),
+                       message = std::move(message)]() mutable {
+    if (self->closed_ || !self->channels_.contains(bridge->agent_channel)) return;
+    const auto id = bridge->agent_channel;
+    if (auto* control = std::get_if<protocol::ChannelControl>(&message)) {
+      control->channel = id;
+    } else if (auto* close = std::get_if<protocol::ChannelClose>(&message)) {
+      close->channel = id;
+      self->channels_.erase(id);
+    } else {
+      return;
+    }
+    if (self->close_request_) return;
+    self->write_queue_.push(id, protocol::encode(message), true);
+    self->write_signal_.cancel();
+  });
+}
+
+void AgentConnection::close_channels(std::int64_t session_id, std::string reason) {
+  asio::post(strand_, [self = shared_from_this(), session_id, reason = std::move(reason)]() {
+    std::vector<std::uint32_t> ids;
+    for (const auto& [id, bridge] : self->channels_) {
+      if (bridge->session_id == session_id) ids.push_back(id);
+    }
+    for (auto id : ids) self->drop_channel(id, reason, Error::session_ended);
+  });
+}
+
+// Closes a channel on both sides: the agent is told with channel_close, the console with
+// the same reason and code. Runs on the strand.
+void AgentConnection::drop_channel(std::uint32_t id, std::string reason, Error code) {
+  auto it = channels_.find(id);
+  if (it == channels_.end()) return;
+  auto bridge = it->second;
+  channels_.erase(it);
+  write_queue_.drop(id);
+  protocol::ChannelClose close{id, reason, std::string(protocol::to_string(code)),
+                               nlohmann::json::object()};
+  if (!closed_ && !close_request_) {
+    write_queue_.push(id, protocol::encode(close), true);
+    write_signal_.cancel();
+  }
+  if (auto console = bridge->console.lock()) console->agent_gone(std::move(reason), code);
 }
 
 }  // namespace tether::relay

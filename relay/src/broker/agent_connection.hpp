@@ -18,7 +18,9 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "broker/channel_bridge.hpp"
 #include "tether/protocol/client_stream.hpp"
+#include "tether/protocol/fair_queue.hpp"
 #include "tether/protocol/message.hpp"
 
 namespace tether::relay {
@@ -41,6 +43,20 @@ class AgentConnection : public std::enable_shared_from_this<AgentConnection> {
 
   /// Queues a message; safe from any thread. Dropped silently once the connection closed.
   void send(protocol::Message message);
+
+  /// Opens a channel to the agent for `bridge` and waits up to `timeout` for its answer: the
+  /// agent's channel_accept, or its refusal (a channel_close, returned in `refusal` with the
+  /// error code as the result's error). Safe from any executor.
+  boost::asio::awaitable<protocol::Result<protocol::ChannelAccept>> open_channel(
+      std::shared_ptr<ChannelBridge> bridge, protocol::ChannelOpen open,
+      std::chrono::steady_clock::duration timeout, protocol::ChannelClose& refusal);
+  /// A frame from the technician's side of `bridge` (channel id 1 on the console
+  /// WebSocket), forwarded after the credit check. Safe from any thread.
+  void from_console(std::shared_ptr<ChannelBridge> bridge, std::string frame);
+  /// A channel_control or channel_close from the technician's side. Safe from any thread.
+  void from_console(std::shared_ptr<ChannelBridge> bridge, protocol::Message message);
+  /// Closes every channel of `session_id` (the session ended). Safe from any thread.
+  void close_channels(std::int64_t session_id, std::string reason);
 
   /// Tells the connection its code now belongs to a session, so the code's expiry no
   /// longer closes it.
@@ -70,6 +86,9 @@ class AgentConnection : public std::enable_shared_from_this<AgentConnection> {
                                                   protocol::Error error);
   boost::asio::awaitable<void> send_close(protocol::Error error, std::string message);
   void enqueue(std::string text);
+  void on_agent_frame(std::string frame);
+  bool on_agent_channel_message(protocol::Message& message);
+  void drop_channel(std::uint32_t id, std::string reason, protocol::Error code);
   void fail_pending();
 
   protocol::WsStream ws_;
@@ -77,7 +96,9 @@ class AgentConnection : public std::enable_shared_from_this<AgentConnection> {
   std::string remote_;
   boost::asio::any_io_executor strand_;  // The socket's executor: a strand.
   boost::asio::steady_timer write_signal_;
-  std::deque<std::string> write_queue_;
+  protocol::FairQueue write_queue_;
+  std::map<std::uint32_t, std::shared_ptr<ChannelBridge>> channels_;  // by agent channel id
+  std::uint32_t next_channel_ = 1;
   std::map<std::string, std::shared_ptr<Pending>> pending_;
   bool closed_ = false;          // No more writes: the peer is gone or the close is done.
   bool writer_running_ = false;  // write_loop owns all writes once started.

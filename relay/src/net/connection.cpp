@@ -9,6 +9,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "broker/agent_connection.hpp"
+#include "broker/console_channel.hpp"
 #include "broker/session_broker.hpp"
 #include "relay_context.hpp"
 #include "tether/protocol/client_stream.hpp"
@@ -86,6 +87,29 @@ asio::awaitable<void> serve_tls(protocol::TlsStream stream, beast::flat_buffer b
     }
     auto request = parser.release();
 
+    if (beast::websocket::is_upgrade(request) && request.target() != protocol::kAgentPath &&
+        std::string_view(request.target()).starts_with("/api/v1/")) {
+      // A technician's tool channel: authenticated like any API call before the upgrade.
+      std::optional<ApiError> refused;
+      std::optional<std::pair<User, SessionRecord>> granted;
+      try {
+        granted = co_await api.authorize_channel(request);
+      } catch (const ApiError& e) {
+        refused = e;
+      }
+      if (refused) {
+        tcp.expires_after(std::chrono::seconds(5));
+        co_await http::async_write(stream, RestApi::error_response(*refused, request.version()),
+                                   asio::as_tuple(asio::use_awaitable));
+        co_return;
+      }
+      protocol::WsStream ws(std::move(stream));
+      auto console = std::make_shared<ConsoleChannel>(std::move(ws), context, remote,
+                                                      std::move(granted->first),
+                                                      std::move(granted->second));
+      co_await console->run(std::move(request));
+      co_return;
+    }
     if (beast::websocket::is_upgrade(request)) {
       if (request.target() != protocol::kAgentPath) {
         tcp.expires_after(std::chrono::seconds(5));

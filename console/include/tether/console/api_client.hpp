@@ -36,6 +36,12 @@ class ApiClient {
   static ApiClient from_saved_credentials();
 
   nlohmann::json get(const std::string& path);
+  /// GET returning the body as it is (recordings); same error handling as get().
+  std::string get_raw(const std::string& path);
+
+  const protocol::RelayUrl& url() const { return url_; }
+  const protocol::TrustAnchor& trust() const { return trust_; }
+  const std::string& token() const { return token_; }
   nlohmann::json post(const std::string& path, const nlohmann::json& body,
                       std::chrono::seconds timeout = std::chrono::seconds(30));
 

@@ -39,5 +39,8 @@ Result<Frame> decode_frame(std::span<const std::uint8_t> bytes) noexcept;
 std::string encode_data_frame(std::uint32_t channel, std::string_view payload);
 std::string encode_credit_frame(std::uint32_t channel, std::uint32_t increment);
 std::string encode_eof_frame(std::uint32_t channel);
+/// Rewrites the channel id of an encoded frame in place (the relay renumbers channels between
+/// the console's WebSocket and the agent's). The frame must be at least a header long.
+void set_frame_channel(std::string& frame, std::uint32_t channel) noexcept;
 
 }  // namespace tether::protocol

@@ -109,25 +109,46 @@ struct ErrorMessage {
   bool operator==(const ErrorMessage&) const = default;
 };
 
-/// Either way: open a multiplexed channel (binary frames carry its data, see frame.hpp).
+/// Relay → agent (and console → relay): open a multiplexed channel for a tool (binary frames
+/// carry its data, see frame.hpp). The agent answers `channel_accept` or `channel_close`.
 struct ChannelOpen {
   std::uint32_t channel = 0;  ///< Chosen by the opener; odd from the relay, even from the agent.
   std::string session;
-  std::string kind;          ///< What flows on it, e.g. "shell", "file".
+  std::string kind;          ///< The tool, e.g. "shell", "exec", "file.get" (SPEC.md §4.3).
   std::uint32_t window = 0;  ///< Bytes the opener may receive before granting credit.
-  nlohmann::json params = nlohmann::json::object();
+  nlohmann::json params = nlohmann::json::object();  ///< Per kind (SPEC.md §4.3).
   bool operator==(const ChannelOpen&) const = default;
 };
 
-/// Either way: the channel is closed; no more frames for it.
+/// Agent → relay (relay → console): the channel is open; `window` is what the acceptor may
+/// receive before granting credit.
+struct ChannelAccept {
+  std::uint32_t channel = 0;
+  std::uint32_t window = 0;
+  nlohmann::json params = nlohmann::json::object();  ///< Per kind, e.g. a resume offset.
+  bool operator==(const ChannelAccept&) const = default;
+};
+
+/// Either way: out-of-band control for an open channel (a terminal resize, a signal).
+struct ChannelControl {
+  std::uint32_t channel = 0;
+  nlohmann::json control = nlohmann::json::object();
+  bool operator==(const ChannelControl&) const = default;
+};
+
+/// Either way: the channel is closed; no more frames for it. A refusal or a failure carries
+/// an error `code`; a tool that finished carries its `result` (exit code, hash, ...).
 struct ChannelClose {
   std::uint32_t channel = 0;
   std::string reason;
+  std::optional<std::string> code;                   ///< Wire name of an Error when it failed.
+  nlohmann::json result = nlohmann::json::object();  ///< Per kind (SPEC.md §4.3).
   bool operator==(const ChannelClose&) const = default;
 };
 
 using Message = std::variant<Hello, Welcome, JoinRequest, Consent, DiagRequest, DiagResult,
-                             SessionEnd, ErrorMessage, ChannelOpen, ChannelClose>;
+                             SessionEnd, ErrorMessage, ChannelOpen, ChannelClose, ChannelAccept,
+                             ChannelControl>;
 
 /// Deepest JSON nesting accepted in a control message (snapshots included).
 inline constexpr int kMaxJsonDepth = 64;
