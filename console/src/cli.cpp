@@ -13,6 +13,7 @@
 #include "tether/console/api_client.hpp"
 #include "tether/console/credentials.hpp"
 #include "tether/console/ticket_view.hpp"
+#include "tether/console/tool_commands.hpp"
 #include "tether/protocol/diag_report.hpp"
 
 namespace tether::console {
@@ -130,15 +131,27 @@ int run_cli(int argc, char** argv) {
   join->add_option("CODE", code, "The support code the user reads out")->required();
   join->add_option("--ticket", ticket_id, "Ticket the session belongs to, e.g. T-1")->required();
   join->add_flag("--json", as_json, "Print JSON");
+  std::vector<std::string> scopes;
+  join->add_option("--scopes", scopes,
+                   "What to ask the user for (default all): diagnostics, shell, files, "
+                   "processes, logs")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"diagnostics", "shell", "files", "processes", "logs"}));
   join->callback([&] {
     action = [&] {
       std::cerr << "Waiting for the user to accept the session..." << std::endl;
+      json body{{"code", code}, {"ticket", ticket_id}};
+      if (!scopes.empty()) body["scopes"] = scopes;
       // The relay holds the request while the user decides (up to its consent timeout).
-      const auto s = ApiClient::from_saved_credentials().post(
-          "/sessions", {{"code", code}, {"ticket", ticket_id}}, std::chrono::seconds(3700));
+      const auto s = ApiClient::from_saved_credentials().post("/sessions", body,
+                                                              std::chrono::seconds(3700));
       print(s, as_json, [](const json& v) {
+        std::string granted;
+        for (const auto& scope : v["consent"].value("scopes", json::array())) {
+          granted += (granted.empty() ? "" : ", ") + scope.get<std::string>();
+        }
         return v.value("id", "?") + " started on " + v.value("device", "?") + " for " +
-               v.value("ticket", "?") + "\n";
+               v.value("ticket", "?") + " (allowed: " + granted + ")\n";
       });
     };
   });
@@ -181,6 +194,11 @@ int run_cli(int argc, char** argv) {
     };
   });
 
+  add_shell_commands(app, *session, action);
+  add_exec_command(app, action);
+  add_file_commands(app, action);
+  add_process_commands(app, action);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -189,6 +207,8 @@ int run_cli(int argc, char** argv) {
   try {
     if (action) action();
     return 0;
+  } catch (const CommandExit& e) {
+    return e.status;
   } catch (const CommandError& e) {
     std::cerr << "tether: " << e.what() << "\n";
     return e.exit_code();

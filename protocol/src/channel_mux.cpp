@@ -6,6 +6,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "tether/protocol/frame.hpp"
 
 namespace tether::protocol {
@@ -45,6 +48,18 @@ asio::awaitable<bool> Channel::write(std::string_view bytes) {
     mux_->queue(id_, encode_data_frame(id_, bytes.substr(0, n)), false);
     bytes.remove_prefix(n);
   }
+  co_return true;
+}
+
+asio::awaitable<bool> Channel::write_frame(std::string_view bytes) {
+  if (bytes.size() > kMaxFramePayload) {
+    std::fputs("tether: write_frame over the frame payload limit\n", stderr);
+    std::abort();
+  }
+  while (!closed_ && send_.available() < bytes.size()) co_await wait_for_signal(writable_);
+  if (closed_ || eof_sent_) co_return false;
+  send_.consume(bytes.size());
+  mux_->queue(id_, encode_data_frame(id_, bytes), false);
   co_return true;
 }
 

@@ -45,6 +45,16 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--data", data_dir, "Data directory made by init")->required();
   serve_cmd->add_option("--listen", listen, "ADDR:PORT to listen on (port 0: any free port)");
 
+  auto* user_cmd = app.add_subcommand("user", "Manage technicians");
+  user_cmd->require_subcommand(1);
+  std::string user_name, user_role = "technician";
+  auto* user_add = user_cmd->add_subcommand("add", "Add a technician");
+  user_add->add_option("--data", data_dir, "Data directory made by init")->required();
+  user_add->add_option("--name", user_name, "User name")->required();
+  user_add->add_option("--role", user_role, "technician (default) or admin");
+  user_add->add_option("--password-file", password_file,
+                       "Read the password from this file (else one is generated)");
+
   CLI11_PARSE(app, argc, argv);
   spdlog::set_default_logger(spdlog::stderr_logger_mt("relay"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
@@ -57,6 +67,16 @@ int main(int argc, char** argv) {
                 << "admin user: " << result.admin_user << "\n";
       if (!result.admin_password.empty()) {
         std::cout << "admin password: " << result.admin_password << "  (shown once; store it)\n";
+      }
+      return 0;
+    }
+    if (*user_add) {
+      std::optional<std::string> password;
+      if (!password_file.empty()) password = read_secret_file(password_file);
+      const auto generated = tether::relay::add_user(data_dir, user_name, user_role, password);
+      std::cout << "added " << user_role << " " << user_name << "\n";
+      if (!generated.empty()) {
+        std::cout << "password: " << generated << "  (shown once; store it)\n";
       }
       return 0;
     }

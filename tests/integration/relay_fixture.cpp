@@ -78,13 +78,28 @@ nlohmann::json RelayFixture::console_json(std::vector<std::string> args) {
   return json;
 }
 
-std::unique_ptr<Process> RelayFixture::start_agent(const std::string& consent, std::string& code) {
-  auto agent = std::make_unique<Process>(
-      std::vector<std::string>{TETHER_AGENT_BIN, "support", "--relay", "wss://" + address_,
-                               "--fingerprint", fingerprint_, "--consent", consent});
+std::unique_ptr<Process> RelayFixture::start_agent(const std::string& consent, std::string& code,
+                                                  std::vector<std::string> extra_args) {
+  std::vector<std::string> argv{TETHER_AGENT_BIN, "support",      "--relay", "wss://" + address_,
+                                "--fingerprint",  fingerprint_,   "--consent", consent};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  auto agent = std::make_unique<Process>(argv);
   auto line = agent->wait_for_line("support code: ");
   EXPECT_TRUE(line) << "agent printed no support code: " << agent->out() << agent->err();
   code = line ? digits_of(*line) : "";
+  return agent;
+}
+
+std::unique_ptr<Process> RelayFixture::start_session(std::vector<std::string> agent_args) {
+  if (!relay_) start_relay();
+  login();
+  auto ticket = console_json({"ticket", "new", "--title", "Printer offline"});
+  EXPECT_EQ(ticket.value("id", ""), "T-1");
+  std::string code;
+  auto agent = start_agent("auto", code, std::move(agent_args));
+  auto session = console_json({"session", "join", code, "--ticket", "T-1"});
+  EXPECT_EQ(session.value("id", ""), "S-1");
+  EXPECT_TRUE(agent->wait_for_line("Consent granted automatically"));
   return agent;
 }
 

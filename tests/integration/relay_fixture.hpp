@@ -33,7 +33,11 @@ class RelayFixture : public ::testing::Test {
   nlohmann::json console_json(std::vector<std::string> args);
 
   /// Starts `tether-agent support` against this relay and waits for its support code.
-  std::unique_ptr<Process> start_agent(const std::string& consent, std::string& code);
+  std::unique_ptr<Process> start_agent(const std::string& consent, std::string& code,
+                                       std::vector<std::string> extra_args = {});
+  /// Logs in, opens T-1, starts an agent with `--consent auto` and `agent_args`, joins it as
+  /// S-1 (all scopes asked for) and waits until the user's consent is recorded.
+  std::unique_ptr<Process> start_session(std::vector<std::string> agent_args = {});
 
   std::filesystem::path dir_;
   std::filesystem::path data_;

@@ -71,4 +71,26 @@ InitResult init_data_dir(const InitOptions& options) {
   return result;
 }
 
+std::string add_user(const std::filesystem::path& data_dir, const std::string& name,
+                     const std::string& role, std::optional<std::string> password) {
+  const auto config = RelayConfig::load(data_dir);
+  if (role != "technician" && role != "admin") {
+    throw ConfigError("--role must be technician or admin");
+  }
+  if (name.empty() || name.size() > 64 ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@") !=
+          std::string::npos) {
+    throw ConfigError("a user name is 1 to 64 letters, digits, '.', '_', '-' or '@'");
+  }
+  std::string generated;
+  if (!password) {
+    generated = random_token(18);
+    password = generated;
+  }
+  auto store = SqliteStore::open(config.database_file());
+  if (store->find_user(name)) throw ConfigError("there is already a user named " + name);
+  store->create_user(name, role, hash_password(*password));
+  return generated;
+}
+
 }  // namespace tether::relay

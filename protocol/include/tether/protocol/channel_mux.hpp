@@ -55,6 +55,10 @@ class Channel {
   /// Sends `bytes` as data frames, waiting for credit as needed. Returns false when the
   /// channel closed before everything was queued.
   boost::asio::awaitable<bool> write(std::string_view bytes);
+  /// Sends `bytes` (at most kMaxFramePayload) as exactly one data frame, waiting until the
+  /// peer's credit covers all of it: for messages whose frame boundaries matter (a stream tag
+  /// in front of command output). Returns false when the channel closed first.
+  boost::asio::awaitable<bool> write_frame(std::string_view bytes);
   /// The next piece of received data; nothing once the peer sent eof or the channel closed.
   /// Consuming data grants credit back to the peer.
   boost::asio::awaitable<std::optional<std::string>> read();

@@ -27,4 +27,10 @@ struct InitResult {
 /// the CA that agents have pinned.
 InitResult init_data_dir(const InitOptions& options);
 
+/// `tether-relay user add`: adds a technician (role "technician" or "admin") to an existing
+/// data directory. Returns the password, generated when `password` is empty. Throws
+/// ConfigError for a missing data directory, a bad role, or a name already taken.
+std::string add_user(const std::filesystem::path& data_dir, const std::string& name,
+                     const std::string& role, std::optional<std::string> password);
+
 }  // namespace tether::relay
