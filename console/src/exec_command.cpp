@@ -2,6 +2,7 @@
 // stdout and stderr arrive apart and go to ours; our stdin goes to it when it is not a
 // terminal; its exit status becomes ours (128+N when a signal ended it, 124 on timeout).
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -10,6 +11,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -60,13 +62,27 @@ asio::awaitable<void> send_stdin(ToolSession& tool) {
     co_return;
   }
   std::string buffer(256 * 1024, '\0');
-  for (;;) {
-    // Reading a pipe or a file blocks this thread briefly; output still drains between reads.
-    const auto n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
-    if (n <= 0) break;
-    if (!co_await tool.channel->write(std::string_view(buffer.data(), static_cast<std::size_t>(n)))) {
-      co_return;
+  struct stat info {};
+  const bool regular_file = fstat(STDIN_FILENO, &info) == 0 && S_ISREG(info.st_mode);
+  if (regular_file) {
+    // A file never blocks for long (and cannot be polled): read it directly.
+    for (;;) {
+      const auto n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
+      if (n <= 0) break;
+      if (!co_await tool.channel->write(std::string_view(buffer.data(), static_cast<std::size_t>(n)))) {
+        co_return;
+      }
     }
+    tool.channel->send_eof();
+    co_return;
+  }
+  // A pipe may stay open and silent: read it asynchronously so output keeps flowing.
+  asio::posix::stream_descriptor input(tool.executor, ::dup(STDIN_FILENO));
+  for (;;) {
+    auto [ec, n] = co_await input.async_read_some(asio::buffer(buffer),
+                                                  asio::as_tuple(asio::use_awaitable));
+    if (ec || n == 0) break;
+    if (!co_await tool.channel->write(std::string_view(buffer.data(), n))) co_return;
   }
   tool.channel->send_eof();
 }

@@ -64,7 +64,8 @@ ConsoleChannel::ConsoleChannel(protocol::WsStream ws, RelayContext& context, std
       user_(std::move(user)),
       session_(std::move(session)),
       strand_(ws_.get_executor()),
-      write_signal_(strand_) {}
+      write_signal_(strand_),
+      writer_finished_(strand_) {}
 
 ConsoleChannel::~ConsoleChannel() = default;
 
@@ -82,6 +83,13 @@ asio::awaitable<void> ConsoleChannel::run(beast::http::request<beast::http::stri
   } catch (const std::exception& e) {
     spdlog::warn("console {}: channel closed after an unexpected error: {}", remote_, e.what());
   }
+  if (writer_running_) {
+    // Let the writer deliver what is queued (a refusal, the final close), for a few seconds.
+    finished_ = true;
+    write_signal_.cancel();
+    writer_finished_.expires_after(std::chrono::seconds(5));
+    co_await writer_finished_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
   closed_ = true;
   write_signal_.cancel();
   if (bridge_ && agent_ && !outcome_) {
@@ -91,7 +99,7 @@ asio::awaitable<void> ConsoleChannel::run(beast::http::request<beast::http::stri
     outcome_ = close_message("the technician's connection was lost", std::nullopt);
     outcome_->code = "interrupted";
   }
-  if (open_ && outcome_) {
+  if (open_ && outcome_ && !recorded_) {
     try {
       co_await record(*open_, *outcome_, false);
     } catch (const std::exception& e) {
@@ -162,8 +170,8 @@ asio::awaitable<std::optional<protocol::ChannelOpen>> ConsoleChannel::read_open(
     // Refused here without asking the agent: the user's answer is already on record.
     const auto close = close_message("not permitted by the user", Error::forbidden,
                                      {{"scope", scope}});
-    finish(close);
     co_await record(*open, close, true);
+    finish(close);
     co_return std::nullopt;
   }
   agent_ = co_await context_.broker.agent_for_session(session_.id);
@@ -186,8 +194,8 @@ asio::awaitable<std::optional<protocol::ChannelOpen>> ConsoleChannel::read_open(
                                                   accepted.error().value()))),
                                               static_cast<Error>(accepted.error().value()));
     close.channel = kConsoleChannelId;
-    finish(close);
     co_await record(*open, close, false);
+    finish(close);
     bridge_.reset();
     co_return std::nullopt;
   }
@@ -288,7 +296,7 @@ void ConsoleChannel::agent_message(protocol::Message message) {
         close->result["recording"] = self->recorder_->name();
         if (self->recorder_->truncated()) close->result["recording_truncated"] = true;
       }
-      self->finish(*close);
+      self->record_then_finish(std::move(*close));
     }
   });
 }
@@ -301,8 +309,29 @@ void ConsoleChannel::agent_gone(std::string reason, Error code) {
       self->recorder_->finish();
       close.result["recording"] = self->recorder_->name();
     }
-    self->finish(close);
+    self->record_then_finish(std::move(close));
   });
+}
+
+void ConsoleChannel::record_then_finish(protocol::ChannelClose close) {
+  if (finished_ || recorded_) return;
+  recorded_ = true;  // From here on nothing else is recorded for this channel.
+  asio::co_spawn(strand_, record_then_finish_owned(shared_from_this(), std::move(close)),
+                 asio::detached);
+}
+
+asio::awaitable<void> ConsoleChannel::record_then_finish_owned(std::shared_ptr<ConsoleChannel> self,
+                                                               protocol::ChannelClose close) {
+  if (!self->outcome_) self->outcome_ = close;
+  if (self->open_) {
+    try {
+      co_await self->record(*self->open_, close, false);
+    } catch (const std::exception& e) {
+      spdlog::error("console {}: could not record the channel on the ticket: {}", self->remote_,
+                    e.what());
+    }
+  }
+  self->finish(std::move(close));
 }
 
 // Queues the channel_close for the console and ends the channel: the writer sends it after
@@ -324,6 +353,14 @@ void ConsoleChannel::enqueue(std::string bytes, bool text) {
 
 asio::awaitable<void> ConsoleChannel::write_loop() {
   auto self = shared_from_this();
+  writer_running_ = true;
+  struct Done {
+    ConsoleChannel& channel;
+    ~Done() {
+      channel.writer_running_ = false;
+      channel.writer_finished_.cancel();
+    }
+  } done{*this};
   while (!closed_) {
     if (write_queue_.empty()) {
       if (finished_) break;

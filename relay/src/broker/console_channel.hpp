@@ -61,6 +61,11 @@ class ConsoleChannel : public std::enable_shared_from_this<ConsoleChannel> {
                                       const protocol::ChannelClose& outcome, bool refused);
   void enqueue(std::string bytes, bool text);
   void finish(protocol::ChannelClose close);
+  // Records `close` on the ticket, then tells the console: a technician who reads the ticket
+  // right after a tool returned finds the action there.
+  void record_then_finish(protocol::ChannelClose close);
+  static boost::asio::awaitable<void> record_then_finish_owned(
+      std::shared_ptr<ConsoleChannel> self, protocol::ChannelClose close);
 
   protocol::WsStream ws_;
   RelayContext& context_;
@@ -69,6 +74,8 @@ class ConsoleChannel : public std::enable_shared_from_this<ConsoleChannel> {
   SessionRecord session_;
   boost::asio::any_io_executor strand_;
   boost::asio::steady_timer write_signal_;
+  boost::asio::steady_timer writer_finished_;
+  bool writer_running_ = false;
   std::deque<std::pair<std::string, bool>> write_queue_;
   std::shared_ptr<ChannelBridge> bridge_;
   std::shared_ptr<AgentConnection> agent_;
@@ -79,6 +86,7 @@ class ConsoleChannel : public std::enable_shared_from_this<ConsoleChannel> {
   std::uint64_t bytes_to_console_ = 0;
   std::uint64_t bytes_from_console_ = 0;
   bool finished_ = false;  // No more traffic: the close is queued.
+  bool recorded_ = false;  // The outcome is on the ticket.
   bool closed_ = false;    // The WebSocket is gone.
 };
 

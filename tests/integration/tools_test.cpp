@@ -1,0 +1,193 @@
+// The technician's tools through real processes: a relay, an agent with the user's consent,
+// and the `tether` console. Commands, consent scopes, who may use a session, and what lands
+// on the ticket.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+
+#include "relay_fixture.hpp"
+
+namespace tether::testing {
+namespace {
+
+using nlohmann::json;
+
+class Tools : public RelayFixture {
+ protected:
+  // Timeline entries of T-1 of one kind.
+  std::vector<json> timeline(const std::string& kind) {
+    std::vector<json> out;
+    auto ticket = console_json({"ticket", "show", "T-1"});
+    for (const auto& entry : ticket.at("timeline")) {
+      if (entry.at("kind") == kind) out.push_back(entry);
+    }
+    return out;
+  }
+
+  // Runs the console as another technician, with a config directory of its own.
+  RunResult console_as(const std::string& user, std::vector<std::string> args) {
+    args.insert(args.begin(), TETHER_CONSOLE_BIN);
+    return run(std::move(args), {{"TETHER_CONFIG_DIR", (dir_ / ("console-" + user)).string()}});
+  }
+};
+
+bool process_exists(pid_t pid) {
+  return ::kill(pid, 0) == 0 || errno != ESRCH;
+}
+
+TEST_F(Tools, ExecKeepsStdoutAndStderrApartAndReturnsTheExitCode) {
+  auto agent = start_session();
+  auto result = console({"exec", "S-1", "--", "sh", "-c", "echo to-out; echo to-err >&2; exit 3"});
+  EXPECT_EQ(result.status, 3) << result.err;
+  EXPECT_EQ(result.out, "to-out\n");
+  EXPECT_NE(result.err.find("to-err"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("to-out"), std::string::npos) << result.err;
+
+  // Standard input reaches the command when it is not a terminal.
+  auto echoed = run({TETHER_CONSOLE_BIN, "exec", "S-1", "--", "tr", "a-z", "A-Z"},
+                    {{"TETHER_CONFIG_DIR", (dir_ / "console").string()}}, 60s, "hello\n");
+  EXPECT_EQ(echoed.status, 0) << echoed.err;
+  EXPECT_EQ(echoed.out, "HELLO\n");
+
+  auto missing = console({"exec", "S-1", "--", "no-such-command-anywhere"});
+  EXPECT_EQ(missing.status, 127);
+  EXPECT_NE(missing.err.find("no-such-command-anywhere"), std::string::npos) << missing.err;
+
+  auto runs = timeline("command.run");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_NE(runs[0].at("summary").get<std::string>().find("exit 3"), std::string::npos)
+      << runs[0];
+  EXPECT_EQ(runs[0].at("detail").at("result").at("exit_code"), 3);
+  EXPECT_EQ(runs[0].at("detail").at("params").at("argv").size(), 3u);
+  EXPECT_EQ(timeline("action.failed").size(), 1u);
+}
+
+TEST_F(Tools, ACommandThatNeverEndsIsStoppedWithEverythingItStarted) {
+  auto agent = start_session();
+  // The shell starts a background sleep and prints its pid, then waits forever.
+  auto result =
+      console({"exec", "S-1", "--timeout", "1s", "--", "sh", "-c", "sleep 1000 & echo $!; sleep 1000"});
+  EXPECT_EQ(result.status, 124) << result.err;
+  EXPECT_NE(result.err.find("did not finish within 1s"), std::string::npos) << result.err;
+  const pid_t grandchild = std::stoi(result.out);
+  ASSERT_GT(grandchild, 1);
+  // Stopped with its whole session: the background sleep is gone too (or a zombie being reaped).
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (process_exists(grandchild) && std::chrono::steady_clock::now() < deadline) {
+    std::ifstream stat("/proc/" + std::to_string(grandchild) + "/stat");
+    std::string pid, comm, state;
+    stat >> pid >> comm >> state;
+    if (state == "Z" || !stat) break;
+    usleep(20000);
+  }
+  std::ifstream stat("/proc/" + std::to_string(grandchild) + "/stat");
+  std::string pid, comm, state;
+  stat >> pid >> comm >> state;
+  EXPECT_TRUE(!stat || state == "Z") << "grandchild " << grandchild << " still runs: " << state;
+  auto runs = timeline("command.run");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].at("detail").at("result").at("timed_out"), true);
+  EXPECT_NE(runs[0].at("summary").get<std::string>().find("timed out"), std::string::npos);
+}
+
+TEST_F(Tools, ACommandPrintingWithoutEndIsCutAtTheLimitAndTheTechnicianIsTold) {
+  auto agent = start_session();
+  auto result = console({"exec", "S-1", "--max-output", "1M", "--", "sh", "-c", "yes tether"});
+  EXPECT_EQ(result.out.size(), 1024u * 1024u);
+  EXPECT_NE(result.err.find("cut"), std::string::npos) << result.err;
+  auto runs = timeline("command.run");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].at("detail").at("result").at("output_truncated"), true);
+  // The agent is still there for the next command.
+  EXPECT_EQ(console({"exec", "S-1", "--", "true"}).status, 0);
+}
+
+TEST_F(Tools, ActionsOutsideTheGrantedScopesAreRefusedAndRecorded) {
+  auto agent = start_session({"--grant", "diagnostics"});
+  auto result = console({"exec", "S-1", "--", "id"});
+  EXPECT_EQ(result.status, 4) << result.err;
+  EXPECT_NE(result.err.find("not permitted by the user"), std::string::npos) << result.err;
+  EXPECT_TRUE(result.out.empty());
+  auto refused = timeline("action.refused");
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_NE(refused[0].at("summary").get<std::string>().find("id"), std::string::npos);
+  EXPECT_EQ(refused[0].at("detail").at("result").at("scope"), "shell");
+  EXPECT_TRUE(timeline("command.run").empty());
+  // Diagnostics were granted and still work.
+  EXPECT_EQ(console({"diag", "S-1", "--section", "system"}).status, 0);
+}
+
+TEST_F(Tools, TheUserGrantsOnlySomeScopesAtThePrompt) {
+  start_relay();
+  login();
+  console_json({"ticket", "new", "--title", "Printer offline"});
+  std::string code;
+  auto agent = start_agent("ask", code);
+  Process join({TETHER_CONSOLE_BIN, "session", "join", code, "--ticket", "T-1", "--scopes",
+                "diagnostics,shell,logs", "--json"},
+               {{"TETHER_CONFIG_DIR", (dir_ / "console").string()}});
+  ASSERT_TRUE(agent->wait_for_line("3. logs: read the system logs"));
+  EXPECT_NE(agent->out().find("2. shell: open a terminal and run commands as you"),
+            std::string::npos)
+      << agent->out();
+  agent->write_stdin("maybe\n");  // Not understood: asked again.
+  agent->write_stdin("2\n");      // Only the shell.
+  ASSERT_EQ(join.wait(30s), 0) << join.err();
+  auto session = json::parse(join.out());
+  EXPECT_EQ(session.at("consent").at("scopes"), json::array({"shell"}));
+  EXPECT_NE(agent->out().find("Please answer y, n, or the numbers"), std::string::npos);
+  EXPECT_EQ(console({"exec", "S-1", "--", "true"}).status, 0);
+  auto diag = console({"diag", "S-1"});
+  EXPECT_NE(diag.status, 0);
+  EXPECT_NE(diag.err.find("not permitted by the user"), std::string::npos) << diag.err;
+}
+
+TEST_F(Tools, AnotherTechnicianCannotUseASessionTheyDidNotJoin) {
+  auto agent = start_session();
+  std::ofstream(dir_ / "bob-password") << "bob's long password\n";
+  auto added = run({TETHER_RELAY_BIN, "user", "add", "--data", data_.string(), "--name", "bob",
+                    "--password-file", (dir_ / "bob-password").string()});
+  ASSERT_EQ(added.status, 0) << added.err;
+  auto login = console_as("bob", {"login", "--relay", "https://" + address_, "--fingerprint",
+                                  fingerprint_, "--user", "bob", "--password-file",
+                                  (dir_ / "bob-password").string()});
+  ASSERT_EQ(login.status, 0) << login.err;
+  auto result = console_as("bob", {"exec", "S-1", "--", "id"});
+  EXPECT_EQ(result.status, 4) << result.err;
+  EXPECT_NE(result.err.find("belongs to admin"), std::string::npos) << result.err;
+  EXPECT_TRUE(timeline("command.run").empty());
+}
+
+TEST_F(Tools, EndingTheSessionOrLosingTheAgentStopsRunningCommands) {
+  auto agent = start_session();
+  Process running({TETHER_CONSOLE_BIN, "exec", "S-1", "--timeout", "10m", "--", "sh", "-c",
+                   "echo started; exec sleep 600"},
+                  {{"TETHER_CONFIG_DIR", (dir_ / "console").string()}});
+  ASSERT_TRUE(running.wait_for_line("started"));
+  agent->signal(SIGKILL);
+  const auto status = running.wait(15s);
+  ASSERT_TRUE(status.has_value()) << "the console kept waiting for a dead agent";
+  EXPECT_EQ(*status, 5) << running.err();
+  EXPECT_NE(running.err().find("agent disconnected"), std::string::npos) << running.err();
+}
+
+TEST_F(Tools, TheUserEndingTheSessionClosesEveryChannelAtOnce) {
+  auto agent = start_session();
+  Process running({TETHER_CONSOLE_BIN, "exec", "S-1", "--timeout", "10m", "--", "sh", "-c",
+                   "echo started; exec sleep 600"},
+                  {{"TETHER_CONFIG_DIR", (dir_ / "console").string()}});
+  ASSERT_TRUE(running.wait_for_line("started"));
+  agent->signal(SIGINT);  // Ctrl-C at the agent.
+  EXPECT_EQ(agent->wait(15s), 0);
+  const auto status = running.wait(15s);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_NE(*status, 0);
+  auto ended = timeline("session.ended");
+  ASSERT_EQ(ended.size(), 1u);
+}
+
+}  // namespace
+}  // namespace tether::testing
