@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tether/protocol/channel_mux.hpp"
 #include "tether/protocol/flow_control.hpp"
 
 namespace tether::protocol {
@@ -86,10 +87,10 @@ TEST(FlowControl, ReceiverGrantsCreditInHalfWindowBatches) {
 }
 
 TEST(FlowControl, SenderAndReceiverMoveManyWindowsWithoutLoss) {
-  SendWindow send(kDefaultChannelWindow);
-  ReceiveWindow receive(kDefaultChannelWindow);
+  SendWindow send(kInteractiveChannelWindow);
+  ReceiveWindow receive(kInteractiveChannelWindow);
   std::uint64_t total = 0;
-  const std::uint64_t goal = 64ull * kDefaultChannelWindow;
+  const std::uint64_t goal = 64ull * kInteractiveChannelWindow;
   while (total < goal) {
     const auto n = send.allowance(kMaxFramePayload);
     ASSERT_GT(n, 0u) << "sender stalled with " << total << " bytes moved";

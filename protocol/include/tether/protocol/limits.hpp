@@ -14,8 +14,6 @@ inline constexpr int kProtocolVersion = 1;
 inline constexpr std::size_t kMaxControlMessageBytes = 4 * 1024 * 1024;
 /// Largest binary channel frame (header + payload).
 inline constexpr std::size_t kMaxChannelFrameBytes = 64 * 1024;
-/// Default receive window per channel (credit granted at open).
-inline constexpr std::uint32_t kDefaultChannelWindow = 4 * 1024 * 1024;
 /// Most channels open at once on one connection.
 inline constexpr std::size_t kMaxChannelsPerConnection = 64;
 /// Largest HTTP request header block accepted by the relay.
