@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <sstream>
 
 #include "relay_fixture.hpp"
 
@@ -187,6 +188,71 @@ TEST_F(Tools, TheUserEndingTheSessionClosesEveryChannelAtOnce) {
   EXPECT_NE(*status, 0);
   auto ended = timeline("session.ended");
   ASSERT_EQ(ended.size(), 1u);
+}
+
+TEST_F(Tools, ProcessesAreListedAndKilledByNameOnTheTicket) {
+  auto agent = start_session();
+  auto table = console_json({"ps", "S-1", "--sort", "mem"});
+  bool agent_listed = false;
+  for (const auto& p : table.at("processes")) {
+    if (p.at("pid") == agent->pid()) agent_listed = p.at("name") == "tether-agent";
+  }
+  EXPECT_TRUE(agent_listed) << "the agent's own process is not in the table";
+  auto human = console({"ps", "S-1"});
+  EXPECT_EQ(human.status, 0) << human.err;
+  EXPECT_NE(human.out.find("PID"), std::string::npos);
+
+  Process victim({"/bin/sleep", "300"});
+  auto killed = console({"kill", "S-1", std::to_string(victim.pid()), "--signal", "KILL"});
+  EXPECT_EQ(killed.status, 0) << killed.err;
+  EXPECT_EQ(victim.wait(10s), 128 + SIGKILL);
+  auto refused = console({"kill", "S-1", "1"});
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_NE(refused.out.find("init system"), std::string::npos) << refused.out;
+
+  auto kills = timeline("process.killed");
+  ASSERT_EQ(kills.size(), 2u) << console({"ticket", "show", "T-1"}).out;
+  EXPECT_NE(kills[0].at("summary").get<std::string>().find("SIGKILL to process " +
+                                                          std::to_string(victim.pid()) + " (sleep)"),
+            std::string::npos)
+      << kills[0];
+  EXPECT_EQ(timeline("processes.listed").size(), 2u);
+}
+
+TEST_F(Tools, LogsAndServicesSayWhatTheMachineHas) {
+  auto agent = start_session();
+  auto logs = console({"logs", "S-1", "-n", "5", "--json"});
+  if (access("/usr/bin/journalctl", X_OK) == 0 || access("/bin/journalctl", X_OK) == 0) {
+    EXPECT_EQ(logs.status, 0) << logs.err;
+    std::size_t lines = 0;
+    std::istringstream in(logs.out);
+    for (std::string line; std::getline(in, line);) {
+      auto entry = json::parse(line, nullptr, false);
+      ASSERT_FALSE(entry.is_discarded()) << line;
+      EXPECT_TRUE(entry.contains("message"));
+      ++lines;
+    }
+    EXPECT_LE(lines, 5u);
+    EXPECT_EQ(timeline("logs.read").size(), 1u);
+  } else {
+    EXPECT_NE(logs.status, 0);
+    EXPECT_NE(logs.err.find("journalctl not available"), std::string::npos) << logs.err;
+  }
+  auto bad = console({"logs", "S-1", "--since", "yesterday-ish"});
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("since"), std::string::npos) << bad.err;
+
+  auto services = console({"services", "S-1", "--json"});
+  if (access("/run/systemd/system", F_OK) == 0) {
+    EXPECT_EQ(services.status, 0) << services.err;
+    EXPECT_TRUE(json::parse(services.out).at("services").is_array());
+  } else {
+    EXPECT_NE(services.status, 0);
+    EXPECT_NE(services.err.find("systemd is not running"), std::string::npos) << services.err;
+  }
+  auto hostile = console({"service", "S-1", "restart", "a;rm -rf /"});
+  EXPECT_NE(hostile.status, 0);
+  EXPECT_EQ(timeline("service.restart").size(), 0u);
 }
 
 }  // namespace

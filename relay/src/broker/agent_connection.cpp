@@ -448,21 +448,17 @@ asio::awaitable<protocol::Result<protocol::Message>> AgentConnection::request(
 
 // ------------------------------------------------------------------ channels
 
-asio::awaitable<protocol::Result<protocol::ChannelAccept>> AgentConnection::open_channel(
-    std::shared_ptr<ChannelBridge> bridge, protocol::ChannelOpen open,
-    std::chrono::steady_clock::duration timeout, protocol::ChannelClose& refusal) {
+asio::awaitable<Error> AgentConnection::open_channel(std::shared_ptr<ChannelBridge> bridge,
+                                                    protocol::ChannelOpen open) {
   auto self = shared_from_this();
-  std::string pending_id;
-  auto pending = std::make_shared<Pending>(co_await asio::this_coro::executor);
-  pending->timer.expires_after(timeout);
-  Error refused = Error::ok;
+  Error outcome = Error::ok;
   co_await run_on(strand_, [&]() {
     if (closed_ || close_request_) {
-      refused = Error::agent_offline;
+      outcome = Error::agent_offline;
       return;
     }
     if (channels_.size() >= protocol::kMaxChannelsPerConnection) {
-      refused = Error::rate_limited;
+      outcome = Error::rate_limited;
       return;
     }
     while (channels_.contains(next_channel_) || next_channel_ == 0) next_channel_ += 2;
@@ -471,33 +467,15 @@ asio::awaitable<protocol::Result<protocol::ChannelAccept>> AgentConnection::open
     bridge->agent_channel = open.channel;
     bridge->agent_may_send = open.window;
     channels_[open.channel] = bridge;
-    pending_id = "channel:" + std::to_string(open.channel);
-    pending_[pending_id] = pending;
-    enqueue(protocol::encode(open));
+    write_queue_.push(open.channel, protocol::encode(open), true);
+    write_signal_.cancel();
   });
-  if (refused != Error::ok) co_return protocol::make_error_code(refused);
-  if (!pending->reply && !pending->closed) {
-    co_await pending->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-  if (pending->reply) {
-    if (auto* accept = std::get_if<protocol::ChannelAccept>(&*pending->reply)) {
-      co_return *accept;
-    }
-    if (auto* close = std::get_if<protocol::ChannelClose>(&*pending->reply)) refusal = *close;
-    co_return protocol::make_error_code(
-        refusal.code ? protocol::error_from_string(*refusal.code) : Error::channel_error);
-  }
-  co_await run_on(strand_, [&]() {
-    pending_.erase(pending_id);
-    if (!closed_) drop_channel(bridge->agent_channel, "no answer from the agent in time",
-                               Error::agent_timeout);
-  });
-  co_return protocol::make_error_code(pending->closed ? Error::agent_offline
-                                                      : Error::agent_timeout);
+  co_return outcome;
 }
 
-// Channel messages from the agent: answers to open_channel, and traffic of open channels.
-// Returns false for messages that are not about a channel.
+// Channel messages from the agent: its answer to a channel_open, and the traffic of open
+// channels. Everything goes to the console side by post, so it arrives there in order with
+// the frames. Returns false for messages that are not about a channel.
 bool AgentConnection::on_agent_channel_message(protocol::Message& message) {
   std::uint32_t id = 0;
   if (auto* accept = std::get_if<protocol::ChannelAccept>(&message)) {
@@ -512,33 +490,19 @@ bool AgentConnection::on_agent_channel_message(protocol::Message& message) {
   auto it = channels_.find(id);
   if (it == channels_.end()) return true;  // A channel closed from this side meanwhile.
   auto bridge = it->second;
-  const auto pending_id = "channel:" + std::to_string(id);
-  if (auto p = pending_.find(pending_id); p != pending_.end()) {
-    auto pending = p->second;
-    pending_.erase(p);
-    if (auto* accept = std::get_if<protocol::ChannelAccept>(&message)) {
-      if (accept->window == 0 || accept->window > protocol::kMaxChannelWindow) {
-        drop_channel(id, "the agent announced an invalid window", Error::channel_error);
-        message = protocol::ChannelClose{id, "the agent announced an invalid window",
-                                         std::string(protocol::to_string(Error::channel_error)),
-                                         nlohmann::json::object()};
-      } else {
-        bridge->console_may_send = accept->window;
-        bridge->open = true;
-      }
-    } else if (std::holds_alternative<protocol::ChannelClose>(message)) {
-      channels_.erase(id);
-    } else {
-      return true;  // Control before accept: ignored.
+  if (auto* accept = std::get_if<protocol::ChannelAccept>(&message)) {
+    if (bridge->open) return true;  // A second accept means nothing.
+    if (accept->window == 0 || accept->window > protocol::kMaxChannelWindow) {
+      drop_channel(id, "the agent announced an invalid window", Error::channel_error);
+      return true;
     }
-    asio::post(pending->timer.get_executor(), [pending, m = std::move(message)]() mutable {
-      pending->reply = std::move(m);
-      pending->timer.cancel();
-    });
-    return true;
+    bridge->console_may_send = accept->window;
+    bridge->open = true;
+  } else if (std::holds_alternative<protocol::ChannelControl>(message) && !bridge->open) {
+    return true;  // Control before the accept: ignored.
+  } else if (std::holds_alternative<protocol::ChannelClose>(message)) {
+    channels_.erase(it);
   }
-  if (std::holds_alternative<protocol::ChannelAccept>(message)) return true;  // Duplicate.
-  if (std::holds_alternative<protocol::ChannelClose>(message)) channels_.erase(id);
   if (auto console = bridge->console.lock()) console->agent_message(std::move(message));
   return true;
 }

@@ -44,12 +44,13 @@ class AgentConnection : public std::enable_shared_from_this<AgentConnection> {
   /// Queues a message; safe from any thread. Dropped silently once the connection closed.
   void send(protocol::Message message);
 
-  /// Opens a channel to the agent for `bridge` and waits up to `timeout` for its answer: the
-  /// agent's channel_accept, or its refusal (a channel_close, returned in `refusal` with the
-  /// error code as the result's error). Safe from any executor.
-  boost::asio::awaitable<protocol::Result<protocol::ChannelAccept>> open_channel(
-      std::shared_ptr<ChannelBridge> bridge, protocol::ChannelOpen open,
-      std::chrono::steady_clock::duration timeout, protocol::ChannelClose& refusal);
+  /// Opens a channel to the agent for `bridge`: numbers it and sends the channel_open. The
+  /// agent's answer (channel_accept or a refusing channel_close) reaches the console side
+  /// through ConsoleChannel::agent_message, in order with the frames that follow it.
+  /// Fails with agent_offline (connection gone) or rate_limited (too many channels).
+  /// Safe from any executor.
+  boost::asio::awaitable<protocol::Error> open_channel(std::shared_ptr<ChannelBridge> bridge,
+                                                       protocol::ChannelOpen open);
   /// A frame from the technician's side of `bridge` (channel id 1 on the console
   /// WebSocket), forwarded after the credit check. Safe from any thread.
   void from_console(std::shared_ptr<ChannelBridge> bridge, std::string frame);

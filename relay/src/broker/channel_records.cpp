@@ -179,7 +179,7 @@ ChannelRecord describe_channel(const std::string& technician, const protocol::Ch
     record.kind = "service." + str(p, "action");
     record.summary = who + " " + str(p, "action") + " service " + str(p, "name") + ": " +
                      (r.value("ok", false) ? "done" : "failed") +
-                     (r.contains("active") ? " (now " + str(r, "active") + ")" : std::string());
+                     (!str(r, "active").empty() ? " (now " + str(r, "active") + ")" : std::string());
     if (!r.value("ok", false) && !str(r, "error").empty()) record.summary += " — " + str(r, "error");
     return record;
   }

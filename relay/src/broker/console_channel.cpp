@@ -65,7 +65,8 @@ ConsoleChannel::ConsoleChannel(protocol::WsStream ws, RelayContext& context, std
       session_(std::move(session)),
       strand_(ws_.get_executor()),
       write_signal_(strand_),
-      writer_finished_(strand_) {}
+      writer_finished_(strand_),
+      answer_(strand_) {}
 
 ConsoleChannel::~ConsoleChannel() = default;
 
@@ -74,11 +75,7 @@ asio::awaitable<void> ConsoleChannel::run(beast::http::request<beast::http::stri
   try {
     if (co_await accept(upgrade)) {
       asio::co_spawn(strand_, write_loop(), asio::detached);
-      if (auto open = co_await read_open()) {
-        open_ = std::move(*open);
-        started_ = std::chrono::steady_clock::now();
-        co_await pump();
-      }
+      if (co_await read_open()) co_await pump();
     }
   } catch (const std::exception& e) {
     spdlog::warn("console {}: channel closed after an unexpected error: {}", remote_, e.what());
@@ -183,38 +180,54 @@ asio::awaitable<std::optional<protocol::ChannelOpen>> ConsoleChannel::read_open(
   bridge_->console = weak_from_this();
   bridge_->session_id = session_.id;
   bridge_->kind = open->kind;
+  open_ = *open;
+  started_ = std::chrono::steady_clock::now();
   protocol::ChannelOpen to_agent = *open;
   to_agent.channel = 0;  // The agent connection numbers it.
-  protocol::ChannelClose refusal;
-  auto accepted =
-      co_await agent_->open_channel(bridge_, to_agent, context_.config.agent_request_timeout, refusal);
-  if (!accepted) {
-    auto close = refusal.code ? refusal
-                              : close_message(std::string(protocol::describe(static_cast<Error>(
-                                                  accepted.error().value()))),
-                                              static_cast<Error>(accepted.error().value()));
-    close.channel = kConsoleChannelId;
+  const auto sent = co_await agent_->open_channel(bridge_, to_agent);
+  if (sent != Error::ok) {
+    const auto close = close_message(std::string(protocol::describe(sent)), sent);
     co_await record(*open, close, false);
+    recorded_ = true;
     finish(close);
-    bridge_.reset();
     co_return std::nullopt;
   }
-  if (open->kind == "shell") {
-    try {
-      const auto cols = open->params.value("cols", 80u);
-      const auto rows = open->params.value("rows", 24u);
-      recorder_ = std::make_unique<ShellRecorder>(
-          context_.config.data_dir / "recordings", session_.id, cols, rows,
-          open->params.value("term", std::string("xterm-256color")),
-          session_number + " shell by " + user_.name);
-    } catch (const std::exception& e) {
-      spdlog::error("{}: cannot record the shell: {}", session_number, e.what());
-    }
+  // The answer comes through agent_message, which forwards the accept to the console before
+  // any frame of the channel.
+  answer_.expires_after(context_.config.agent_request_timeout);
+  if (!answered_) co_await answer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (!answered_) {
+    answered_ = true;
+    agent_->from_console(bridge_, protocol::ChannelClose{0, "no answer in time", "agent_timeout",
+                                                         json::object()});
+    const auto close = close_message("the agent did not answer in time", Error::agent_timeout);
+    co_await record(*open, close, false);
+    recorded_ = true;
+    finish(close);
+    co_return std::nullopt;
   }
-  protocol::ChannelAccept reply = *accepted;
-  reply.channel = kConsoleChannelId;
-  enqueue(protocol::encode(reply), true);
+  if (refused_) {
+    // The refusal is being recorded on the ticket; its close is queued once that is done.
+    answer_.expires_after(std::chrono::seconds(5));
+    if (!finished_) co_await answer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return std::nullopt;
+  }
   co_return *open;
+}
+
+void ConsoleChannel::start_recording() {
+  if (!open_ || open_->kind != "shell") return;
+  const auto session_number = "S-" + std::to_string(session_.id);
+  try {
+    const auto cols = open_->params.value("cols", 80u);
+    const auto rows = open_->params.value("rows", 24u);
+    recorder_ = std::make_unique<ShellRecorder>(
+        context_.config.data_dir / "recordings", session_.id, cols, rows,
+        open_->params.value("term", std::string("xterm-256color")),
+        session_number + " shell by " + user_.name);
+  } catch (const std::exception& e) {
+    spdlog::error("{}: cannot record the shell: {}", session_number, e.what());
+  }
 }
 
 asio::awaitable<void> ConsoleChannel::pump() {
@@ -286,10 +299,22 @@ void ConsoleChannel::deliver(std::string frame) {
 void ConsoleChannel::agent_message(protocol::Message message) {
   asio::post(strand_, [self = shared_from_this(), message = std::move(message)]() mutable {
     if (self->closed_ || self->finished_) return;
-    if (auto* control = std::get_if<protocol::ChannelControl>(&message)) {
+    if (auto* accept = std::get_if<protocol::ChannelAccept>(&message)) {
+      if (self->answered_) return;
+      self->answered_ = true;
+      self->answer_.cancel();
+      self->start_recording();
+      accept->channel = kConsoleChannelId;
+      self->enqueue(protocol::encode(message), true);
+    } else if (auto* control = std::get_if<protocol::ChannelControl>(&message)) {
       control->channel = kConsoleChannelId;
       self->enqueue(protocol::encode(message), true);
     } else if (auto* close = std::get_if<protocol::ChannelClose>(&message)) {
+      if (!self->answered_) {
+        self->answered_ = true;
+        self->refused_ = true;
+        self->answer_.cancel();
+      }
       close->channel = kConsoleChannelId;
       if (self->recorder_) {
         self->recorder_->finish();
@@ -304,6 +329,11 @@ void ConsoleChannel::agent_message(protocol::Message message) {
 void ConsoleChannel::agent_gone(std::string reason, Error code) {
   asio::post(strand_, [self = shared_from_this(), reason = std::move(reason), code]() mutable {
     if (self->closed_ || self->finished_) return;
+    if (!self->answered_) {
+      self->answered_ = true;
+      self->refused_ = true;
+      self->answer_.cancel();
+    }
     auto close = close_message(std::move(reason), code);
     if (self->recorder_) {
       self->recorder_->finish();
@@ -343,6 +373,7 @@ void ConsoleChannel::finish(protocol::ChannelClose close) {
   enqueue(protocol::encode(close), true);
   finished_ = true;
   write_signal_.cancel();
+  answer_.cancel();
 }
 
 void ConsoleChannel::enqueue(std::string bytes, bool text) {

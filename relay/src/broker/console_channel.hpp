@@ -59,6 +59,7 @@ class ConsoleChannel : public std::enable_shared_from_this<ConsoleChannel> {
   boost::asio::awaitable<void> write_loop();
   boost::asio::awaitable<void> record(const protocol::ChannelOpen& open,
                                       const protocol::ChannelClose& outcome, bool refused);
+  void start_recording();
   void enqueue(std::string bytes, bool text);
   void finish(protocol::ChannelClose close);
   // Records `close` on the ticket, then tells the console: a technician who reads the ticket
@@ -87,6 +88,9 @@ class ConsoleChannel : public std::enable_shared_from_this<ConsoleChannel> {
   std::uint64_t bytes_from_console_ = 0;
   bool finished_ = false;  // No more traffic: the close is queued.
   bool recorded_ = false;  // The outcome is on the ticket.
+  bool answered_ = false;  // The agent accepted or refused the channel.
+  bool refused_ = false;
+  boost::asio::steady_timer answer_;
   bool closed_ = false;    // The WebSocket is gone.
 };
 
