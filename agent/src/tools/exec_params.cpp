@@ -33,14 +33,14 @@ boost::system::result<ExecParams, std::string> parse_exec_params(const nlohmann:
   if (total > kMaxCommandBytes) return std::string("the command line is over 64 KiB");
   if (out.argv.front().empty()) return std::string("the command name is empty");
   if (auto t = params.find("timeout_ms"); t != params.end()) {
-    if (!t->is_number_unsigned() || t->get<std::uint64_t>() == 0 ||
-        t->get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxExecTimeout.count())) {
+    if (!t->is_number_integer() || t->get<std::int64_t>() <= 0 ||
+        t->get<std::int64_t>() > kMaxExecTimeout.count()) {
       return std::string("the timeout must be from 1 ms to 24 h");
     }
     out.timeout = std::chrono::milliseconds(t->get<std::uint64_t>());
   }
   if (auto m = params.find("max_output_bytes"); m != params.end()) {
-    if (!m->is_number_unsigned() || m->get<std::uint64_t>() == 0 ||
+    if (!m->is_number_integer() || m->get<std::int64_t>() <= 0 ||
         m->get<std::uint64_t>() > kMaxExecOutputBytes) {
       return std::string("the output limit must be from 1 byte to 1 GiB");
     }
@@ -51,7 +51,20 @@ boost::system::result<ExecParams, std::string> parse_exec_params(const nlohmann:
     const bool plain = !arg.empty() && arg.find_first_not_of(
                                            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                            "0123456789-_./=:,+@%") == std::string::npos;
-    out.display += plain ? arg : "'" + arg + "'";
+    if (plain) {
+      out.display += arg;
+    } else {
+      // Single quotes, each quote inside written '\'' as a shell would need it.
+      out.display += '\'';
+      for (const char c : arg) {
+        if (c == '\'') {
+          out.display += "'\\''";
+        } else {
+          out.display += c;
+        }
+      }
+      out.display += '\'';
+    }
     if (out.display.size() > 300) {
       out.display = out.display.substr(0, 300) + "…";
       break;
