@@ -255,5 +255,49 @@ TEST_F(Tools, LogsAndServicesSayWhatTheMachineHas) {
   EXPECT_EQ(timeline("service.restart").size(), 0u);
 }
 
+// Resident memory of a process, in bytes (VmRSS).
+std::uint64_t resident_bytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+TEST_F(Tools, ATechnicianWhoStopsReadingSlowsOnlyTheirOwnChannel) {
+  auto agent = start_session();
+  ASSERT_EQ(console({"exec", "S-1", "--", "true"}).status, 0);  // Warm up the relay.
+  const auto relay_before = resident_bytes(relay_->pid());
+  Process stalled({TETHER_CONSOLE_BIN, "exec", "S-1", "--timeout", "10m", "--max-output", "1G",
+                   "--", "sh", "-c", "echo first; exec yes tether"},
+                  {{"TETHER_CONFIG_DIR", (dir_ / "console").string()}});
+  ASSERT_TRUE(stalled.wait_for_line("first"));
+  stalled.signal(SIGSTOP);  // The technician's console stops reading.
+  // While that channel is stuck, the same session answers other tools at once.
+  auto other = console({"exec", "S-1", "--", "echo", "still-responsive"}, 20s);
+  EXPECT_EQ(other.status, 0) << other.err;
+  EXPECT_EQ(other.out, "still-responsive\n");
+  // However long the producer keeps trying, the relay holds no more than about a window.
+  std::uint64_t relay_peak = 0;
+  for (int i = 0; i < 20; ++i) {
+    relay_peak = std::max(relay_peak, resident_bytes(relay_->pid()));
+    usleep(100000);
+  }
+  EXPECT_LT(relay_peak, relay_before + 32 * 1024 * 1024)
+      << "relay grew from " << relay_before << " to " << relay_peak << " bytes";
+  stalled.signal(SIGKILL);
+  stalled.wait(10s);
+  // The stuck command was stopped when its technician went away.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  bool recorded = false;
+  while (!recorded && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& entry : timeline("action.failed")) {
+      recorded = recorded || entry.at("detail").at("code") == "interrupted";
+    }
+    if (!recorded) usleep(50000);
+  }
+  EXPECT_TRUE(recorded) << "the interrupted command is not on the ticket";
+}
+
 }  // namespace
 }  // namespace tether::testing
