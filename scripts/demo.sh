@@ -67,8 +67,11 @@ tether session join "$code" --ticket T-1
 step "tether diag S-1"
 tether diag S-1
 
+step "tether exec S-1 -- df -h / (a command on the PC, recorded on the ticket)"
+tether exec S-1 --timeout 10s -- df -h /
+
 step "tether session end S-1"
-tether session end S-1 --note "Diagnostics reviewed; nothing else to do"
+tether session end S-1 --note "Diagnostics reviewed; disk space checked"
 wait "$agent_pid"
 agent_pid=""
 echo "--- what the user saw on the agent:"
