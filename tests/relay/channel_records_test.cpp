@@ -48,6 +48,21 @@ TEST(ChannelRecords, RefusalsAndFailuresSaySo) {
   EXPECT_NE(failed.summary.find("killing process 42 with SIGKILL"), std::string::npos);
 }
 
+TEST(ChannelRecords, AShellLeftByTheTechnicianIsStillAShellWithItsRecording) {
+  auto record = describe_channel(
+      "ada", open_of("shell", {{"cols", 80}, {"rows", 24}, {"term", "xterm"}}),
+      ChannelClose{1, "stopped by the technician", "interrupted", {{"recording", "x-1.cast"}}},
+      std::chrono::milliseconds(61000), 100, 10);
+  EXPECT_EQ(record.kind, "shell.closed");
+  EXPECT_EQ(record.summary,
+            "ada used a remote shell for 61.0 s (ended: stopped by the technician); recording "
+            "x-1.cast");
+  auto refused = describe_channel("ada", open_of("shell", json::object()),
+                                  ChannelClose{1, "not permitted by the user", "forbidden", {}},
+                                  std::chrono::milliseconds(0), 0, 0);
+  EXPECT_EQ(refused.kind, "action.refused");
+}
+
 TEST(ChannelRecords, ControlCharactersFromPeersNeverReachTheTimeline) {
   auto record = describe_channel("ada", open_of("exec", {{"argv", {"printf", "\x1b[2J\n"}}}),
                                  ChannelClose{1, "x", std::nullopt, {{"exit_code", 0}}},

@@ -684,8 +684,21 @@ asio::awaitable<json> RestApi::list_recordings(const User& user, std::int64_t id
   std::error_code ec;
   std::vector<std::filesystem::directory_entry> entries;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) entries.push_back(entry);
+  // Names are "<UTC time>-<counter>.cast": oldest first, the counter compared as a number.
+  auto key = [](const std::filesystem::directory_entry& e) {
+    const auto name = e.path().stem().string();
+    const auto dash = name.rfind('-');
+    std::uint64_t counter = 0;
+    if (dash != std::string::npos) {
+      for (char c : name.substr(dash + 1)) {
+        if (c < '0' || c > '9') break;
+        counter = counter * 10 + static_cast<std::uint64_t>(c - '0');
+      }
+    }
+    return std::pair(name.substr(0, dash), counter);
+  };
   std::sort(entries.begin(), entries.end(),
-            [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
+            [&](const auto& a, const auto& b) { return key(a) < key(b); });
   for (const auto& entry : entries) {
     if (!entry.is_regular_file(ec) || entry.path().extension() != ".cast") continue;
     const auto name = entry.path().filename().string();

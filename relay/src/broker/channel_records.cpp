@@ -125,6 +125,15 @@ ChannelRecord describe_channel(const std::string& technician, const protocol::Ch
     record.summary = "Refused " + what_of(open) + " for " + who + why;
     return record;
   }
+  if (open.kind == "shell" && close.code) {
+    // However a shell ends (the technician left, the agent or the session went away), it ran:
+    // it stays a shell on the ticket, with its recording.
+    record.kind = "shell.closed";
+    record.summary = who + " used a remote shell for " + seconds_text(duration) + " (ended: " +
+                     one_line(close.reason) + ")";
+    if (!str(r, "recording").empty()) record.summary += "; recording " + str(r, "recording");
+    return record;
+  }
   if (close.code) {
     record.kind = "action.failed";
     record.summary = who + " tried " + what_of(open) + "; it failed (" + one_line(*close.code) +

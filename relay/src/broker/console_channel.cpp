@@ -96,6 +96,10 @@ asio::awaitable<void> ConsoleChannel::run(beast::http::request<beast::http::stri
     outcome_ = close_message("the technician's connection was lost", std::nullopt);
     outcome_->code = "interrupted";
   }
+  if (recorder_ && outcome_ && !outcome_->result.contains("recording")) {
+    recorder_->finish();
+    outcome_->result["recording"] = recorder_->name();
+  }
   if (open_ && outcome_ && !recorded_) {
     try {
       co_await record(*open_, *outcome_, false);
@@ -260,8 +264,17 @@ asio::awaitable<void> ConsoleChannel::pump() {
     }
     if (auto* control = std::get_if<protocol::ChannelControl>(&*parsed)) {
       if (recorder_ && control->control.contains("resize")) {
+        // Recorded only when the agent would accept it too: 1 to 1000 columns and rows.
         const auto& r = control->control["resize"];
-        if (r.is_object()) recorder_->resize(r.value("cols", 80u), r.value("rows", 24u));
+        auto dimension = [&](const char* key) -> std::uint32_t {
+          auto it = r.find(key);
+          if (it == r.end() || !it->is_number_integer()) return 0;
+          const auto v = it->get<std::int64_t>();
+          return v >= 1 && v <= 1000 ? static_cast<std::uint32_t>(v) : 0;
+        };
+        if (r.is_object() && dimension("cols") && dimension("rows")) {
+          recorder_->resize(dimension("cols"), dimension("rows"));
+        }
       }
       agent_->from_console(bridge_, std::move(*parsed));
     } else if (auto* close = std::get_if<protocol::ChannelClose>(&*parsed)) {
@@ -270,6 +283,10 @@ asio::awaitable<void> ConsoleChannel::pump() {
       agent_->from_console(bridge_, std::move(*parsed));
       auto outcome = close_message(reason, std::nullopt);
       outcome.code = "interrupted";
+      if (recorder_) {
+        recorder_->finish();
+        outcome.result["recording"] = recorder_->name();
+      }
       outcome_ = outcome;
       finished_ = true;
       write_signal_.cancel();

@@ -83,6 +83,7 @@ void ShellRecorder::event(std::string_view code, std::string_view data) {
     return;
   }
   out_ << text;
+  out_.flush();  // A recording read while the shell runs ends on a whole event.
   bytes_ += text.size();
 }
 
