@@ -188,6 +188,12 @@ std::string close_reason(const protocol::ChannelClose& close) {
   return std::string(protocol::describe(protocol::error_from_string(close.code.value_or(""))));
 }
 
+// The agent's refusal or failure as one line. The reason comes from the user's machine, so it
+// is escaped before it reaches the technician's terminal.
+[[noreturn]] void fail_with(const protocol::ChannelClose& close) {
+  fail(close_reason(close), exit_status_for(close));
+}
+
 // ---------------------------------------------------------------- the disk thread
 
 // One thread for a transfer's reads, writes and hashing, so the network keeps moving on the
@@ -383,7 +389,7 @@ void run_put(const FileState& state) {
     if (run.accepted && is_interruption(*close.code)) {
       fail(close_reason(close) + "; " + interrupted_text(run.sent, size), exit_status_for(close));
     }
-    throw_if_failed(close);
+    fail_with(close);
   }
   const auto& result = close.result;
   if (result.value("sha256", std::string()) != sha256) {
@@ -652,13 +658,13 @@ void run_get(const FileState& state) {
   }
   if (run.interrupted) fail(interrupted_text(run.received, run.size), kExitInterrupted);
   if (close.code) {
-    if (!run.accepted) throw_if_failed(close);  // Refused: nothing was created here.
+    if (!run.accepted) fail_with(close);  // Refused: nothing was created here.
     if (is_interruption(*close.code)) {
       fail(close_reason(close) + "; " + interrupted_text(run.received, run.size),
            exit_status_for(close));
     }
     discard_download(target);  // The agent could not send this file as it was: start over.
-    throw_if_failed(close);
+    fail_with(close);
   }
   if (!run.complete) fail(interrupted_text(run.received, run.size));
   const auto& result = close.result;

@@ -50,6 +50,16 @@ void write_file(const fs::path& path, std::string_view bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
 
+std::vector<std::string> partials_in(const fs::path& dir) {
+  std::vector<std::string> found;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().filename().string().ends_with(".tether-part")) {
+      found.push_back(entry.path().filename());
+    }
+  }
+  return found;
+}
+
 // ---------------------------------------------------------------- params
 
 json with(json object, const std::string& key, json value) {
@@ -237,18 +247,46 @@ TEST_F(FileTransferOnDisk, SameContentResumesFromThePartialAndOtherContentDoesNo
   auto first = prepare_put(*root_, put_request("big.bin", content));
   ASSERT_TRUE(first) << first.error();
   ASSERT_EQ(::pwrite(first->file.get(), content.data(), 20'000, 0), 20'000);
-  first->file = UniqueFd();  // The first attempt is gone (and so is its lock).
 
+  // Another content for the same name, while the first upload still runs (holds its lock).
   auto other = prepare_put(*root_, put_request("big.bin", random_bytes(50'000, 3)));
   ASSERT_TRUE(other) << other.error();
   EXPECT_EQ(other->offset, 0u) << "different content, different partial";
   other->file = UniqueFd();
+  first->file = UniqueFd();  // The first attempt is gone (and so is its lock).
 
   auto again = prepare_put(*root_, put_request("big.bin", content));
   ASSERT_TRUE(again) << again.error();
   EXPECT_EQ(again->offset, 20'000u);
   EXPECT_EQ(upload(*again, content, std::nullopt), sha_of(content));
   EXPECT_EQ(read_file(dir_ / "root" / "big.bin"), content);
+  EXPECT_TRUE(partials_in(dir_ / "root").empty()) << "the other content's partial went too";
+}
+
+TEST_F(FileTransferOnDisk, PartialsOfOtherContentForTheSameNameAreCleanedUp) {
+  const auto old_content = random_bytes(10'000, 5);
+  auto old_request = put_request("doc.bin", old_content);
+  auto locked_request = put_request("doc.bin", random_bytes(10'000, 6));
+  auto other_name = put_request("other.bin", old_content);
+  for (auto* r : {&old_request, &other_name}) {
+    auto target = prepare_put(*root_, *r);
+    ASSERT_TRUE(target) << target.error();
+    ASSERT_EQ(::pwrite(target->file.get(), "abc", 3, 0), 3);
+  }
+  auto busy = prepare_put(*root_, locked_request);  // Still open and locked: in progress.
+  ASSERT_TRUE(busy) << busy.error();
+  write_file(dir_ / "root" / ".doc.bin.not-a-tag-at-all.tether-part", "user's own file");
+
+  const auto new_content = random_bytes(10'000, 7);
+  auto target = prepare_put(*root_, put_request("doc.bin", new_content));
+  ASSERT_TRUE(target) << target.error();
+  const auto root = dir_ / "root";
+  EXPECT_FALSE(fs::exists(root / partial_name("doc.bin", resume_tag(old_request.sha256))));
+  EXPECT_TRUE(fs::exists(root / partial_name("doc.bin", resume_tag(locked_request.sha256))));
+  EXPECT_TRUE(fs::exists(root / partial_name("other.bin", resume_tag(other_name.sha256))));
+  EXPECT_TRUE(fs::exists(root / ".doc.bin.not-a-tag-at-all.tether-part"));
+  upload(*target, new_content, std::nullopt);
+  EXPECT_EQ(read_file(root / "doc.bin"), new_content);
 }
 
 TEST_F(FileTransferOnDisk, APartialLongerThanTheFileStartsOver) {

@@ -290,7 +290,7 @@ TEST_F(FileTransfer, TransfersCutAtRandomPointsEndWithTheSameFile) {
   // Downloads: killed, or stopped with Ctrl-C, each a little further on.
   for (int round = 0; round < 4; ++round) {
     const auto at = size_or_zero(partial) +
-                    std::uniform_int_distribution<std::uint64_t>(1, 6 * 1024 * 1024)(random);
+                    std::uniform_int_distribution<std::uint64_t>(1, 4 * 1024 * 1024)(random);
     auto get = console_process({"get", "S-1", "cut.bin", (local_ / "cut.bin").string()});
     if (!wait_while_running(*get, [&] { return size_or_zero(partial) >= at; })) break;
     const bool ctrl_c = round % 2 == 1;
@@ -317,7 +317,7 @@ TEST_F(FileTransfer, TransfersCutAtRandomPointsEndWithTheSameFile) {
     std::uintmax_t already = 0;
     for (const auto& p : partials_in(root_)) already = size_or_zero(p);
     const auto at =
-        already + std::uniform_int_distribution<std::uint64_t>(1, 6 * 1024 * 1024)(random);
+        already + std::uniform_int_distribution<std::uint64_t>(1, 4 * 1024 * 1024)(random);
     auto put = console_process({"put", "S-1", (local_ / "up.bin").string(), "up.bin"});
     if (!wait_while_running(*put, [&] {
           auto parts = partials_in(root_);

@@ -1,5 +1,6 @@
 #include "tools/file_transfer.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <system_error>
@@ -27,6 +29,7 @@ using protocol::Error;
 namespace {
 
 constexpr std::size_t kMaxIovecs = 64;
+constexpr std::size_t kPartialSuffixLength = std::string_view(".tether-part").size();
 // Permission bits an upload may ask for: no set-id or sticky bits, and nothing writable by
 // others than the user unless the file being replaced already was.
 constexpr mode_t kUploadModeMask = 0777 & ~022;
@@ -102,6 +105,47 @@ PathResult<UniqueFd> open_or_create_partial(int dir, const std::string& name) {
     // Someone made it between the two calls: open theirs.
   }
   return PathError{Error::conflict, "the partial file keeps changing; try again"};
+}
+
+// Whether `name` is a partial of an upload to `leaf` (of any content): the name
+// partial_name(leaf, tag) gives, with some 16 hex digits as the tag.
+bool is_partial_of(std::string_view name, std::string_view leaf) {
+  const std::string pattern = partial_name(leaf, std::string(16, '0'));
+  if (name.size() != pattern.size()) return false;
+  const auto tag_at = pattern.size() - kPartialSuffixLength - 16;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const bool in_tag = i >= tag_at && i < tag_at + 16;
+    if (in_tag ? !std::isxdigit(static_cast<unsigned char>(name[i])) ||
+                     std::isupper(static_cast<unsigned char>(name[i]))
+               : name[i] != pattern[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// An upload whose content changed between attempts leaves a partial under another tag that
+// no later upload would resume. Those are removed when a new upload to the same name starts,
+// except one another upload is writing right now (it holds the lock).
+void discard_stale_partials(int dir, std::string_view leaf, std::string_view keep) {
+  const int listing_fd = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (listing_fd < 0) return;
+  DIR* listing = ::fdopendir(listing_fd);
+  if (listing == nullptr) {
+    ::close(listing_fd);
+    return;
+  }
+  std::vector<std::string> stale;
+  while (const dirent* entry = ::readdir(listing)) {
+    const std::string_view name = entry->d_name;
+    if (name != keep && is_partial_of(name, leaf)) stale.emplace_back(name);
+  }
+  ::closedir(listing);
+  for (const auto& name : stale) {
+    auto file = open_partial(dir, name, false);
+    if (!file || ::flock(file->get(), LOCK_EX | LOCK_NB) != 0) continue;
+    (void)discard_partial(dir, name);
+  }
 }
 
 }  // namespace
@@ -227,6 +271,7 @@ PathResult<PutTarget> prepare_put(const AllowedRoot& root, const PutRequest& req
   put.target = std::move(**target);
   put.display = display_of(root, path);
   put.partial = partial_name(put.target.leaf, resume_tag(request.sha256));
+  discard_stale_partials(put.target.dir.get(), put.target.leaf, put.partial);
   auto file = open_or_create_partial(put.target.dir.get(), put.partial);
   if (!file) return file.error();
   put.file = std::move(*file);

@@ -102,7 +102,9 @@ struct PutTarget {
 /// Resolves `request.path` beneath `root` (a folder there means `name` inside it), checks the
 /// size limit and the free space, and opens the partial: an existing one for this content is
 /// reused (its length is the resume offset, unless it is longer than the file), else one is
-/// created. conflict when another upload of the same file is writing it.
+/// created. Partials of other content for the same name (the file changed between attempts)
+/// are removed unless another upload holds them. conflict when another upload of the same
+/// file is writing it.
 PathResult<PutTarget> prepare_put(const AllowedRoot& root, const PutRequest& request);
 
 /// Hashes bytes [from, to) of `fd` into `digest`; conflict if the file is shorter.
