@@ -305,9 +305,20 @@ TEST_F(FileTransferOnDisk, ASecondUploadOfTheSameFileWaitsForTheFirst) {
   auto request = put_request("x.bin", "0123456789");
   auto first = prepare_put(*root_, request);
   ASSERT_TRUE(first) << first.error();
-  auto second = prepare_put(*root_, request);
+  ASSERT_EQ(::pwrite(first->file.get(), "01234", 5, 0), 5);
+  auto second = prepare_put(*root_, request);  // The first one never lets go.
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code, Error::conflict);
+
+  // An attempt that stops while the next one starts: the next one waits and resumes after it.
+  std::thread stopping([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    first->file = UniqueFd();
+  });
+  auto third = prepare_put(*root_, request);
+  stopping.join();
+  ASSERT_TRUE(third) << third.error();
+  EXPECT_EQ(third->offset, 5u);
 }
 
 TEST_F(FileTransferOnDisk, AFolderAsDestinationTakesTheTechniciansName) {

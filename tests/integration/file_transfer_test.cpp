@@ -257,7 +257,7 @@ TEST_F(FileTransfer, PutResumesAfterTheConsoleIsKilled) {
   first->signal(SIGKILL);
   first->wait();
   // The agent notices the console is gone and keeps what arrived.
-  ASSERT_TRUE(agent_->wait_for_line("stopped at")) << agent_->out();
+  ASSERT_TRUE(agent_->wait_for_line("The upload of")) << agent_->out();
   EXPECT_FALSE(fs::exists(root_ / "big.bin"));
   const auto parts = partials_in(root_);
   ASSERT_EQ(parts.size(), 1u);
@@ -286,13 +286,17 @@ TEST_F(FileTransfer, TransfersCutAtRandomPointsEndWithTheSameFile) {
   std::mt19937 random(std::random_device{}());
   const auto partial = local_ / ".cut.bin.tether-part";
   int cuts = 0;
+  std::string last_output;  // Of a run that ended before it could be cut.
 
   // Downloads: killed, or stopped with Ctrl-C, each a little further on.
   for (int round = 0; round < 4; ++round) {
     const auto at = size_or_zero(partial) +
                     std::uniform_int_distribution<std::uint64_t>(1, 4 * 1024 * 1024)(random);
     auto get = console_process({"get", "S-1", "cut.bin", (local_ / "cut.bin").string()});
-    if (!wait_while_running(*get, [&] { return size_or_zero(partial) >= at; })) break;
+    if (!wait_while_running(*get, [&] { return size_or_zero(partial) >= at; })) {
+      last_output = get->out() + get->err();
+      break;
+    }
     const bool ctrl_c = round % 2 == 1;
     get->signal(ctrl_c ? SIGINT : SIGKILL);
     const auto status = get->wait();
@@ -306,7 +310,7 @@ TEST_F(FileTransfer, TransfersCutAtRandomPointsEndWithTheSameFile) {
       EXPECT_NE(get->err().find("run the same command again to resume"), std::string::npos);
     }
   }
-  EXPECT_GE(cuts, 2) << "the downloads were too fast to cut";
+  EXPECT_GE(cuts, 2) << "the downloads were too fast to cut: " << last_output;
   auto done = console({"get", "S-1", "cut.bin", (local_ / "cut.bin").string()});
   ASSERT_EQ(done.status, 0) << done.err;
   EXPECT_EQ(sha256_of_file(local_ / "cut.bin"), down_sha);
@@ -323,6 +327,7 @@ TEST_F(FileTransfer, TransfersCutAtRandomPointsEndWithTheSameFile) {
           auto parts = partials_in(root_);
           return !parts.empty() && size_or_zero(parts[0]) >= at;
         })) {
+      last_output = put->out() + put->err();
       break;
     }
     put->signal(round % 2 == 1 ? SIGINT : SIGKILL);
@@ -330,9 +335,9 @@ TEST_F(FileTransfer, TransfersCutAtRandomPointsEndWithTheSameFile) {
     ASSERT_TRUE(status);
     if (*status == 0) break;
     ++cuts;
-    ASSERT_TRUE(agent_->wait_for_line("stopped at")) << agent_->out();
+    ASSERT_TRUE(agent_->wait_for_line("The upload of")) << agent_->out();
   }
-  EXPECT_GE(cuts, 2) << "the uploads were too fast to cut";
+  EXPECT_GE(cuts, 2) << "the uploads were too fast to cut: " << last_output;
   auto up = console({"put", "S-1", (local_ / "up.bin").string(), "up.bin"});
   ASSERT_EQ(up.status, 0) << up.err;
   EXPECT_EQ(sha256_of_file(root_ / "up.bin"), up_sha);

@@ -11,8 +11,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <system_error>
+#include <thread>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -29,6 +31,7 @@ using protocol::Error;
 namespace {
 
 constexpr std::size_t kMaxIovecs = 64;
+constexpr std::chrono::milliseconds kLockPatience{3000};
 constexpr std::size_t kPartialSuffixLength = std::string_view(".tether-part").size();
 // Permission bits an upload may ask for: no set-id or sticky bits, and nothing writable by
 // others than the user unless the file being replaced already was.
@@ -105,6 +108,17 @@ PathResult<UniqueFd> open_or_create_partial(int dir, const std::string& name) {
     // Someone made it between the two calls: open theirs.
   }
   return PathError{Error::conflict, "the partial file keeps changing; try again"};
+}
+
+// Takes the exclusive lock on `fd`, waiting up to `patience` for whoever holds it.
+bool lock_within(int fd, std::chrono::milliseconds patience) {
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  for (;;) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
+    if (errno != EWOULDBLOCK && errno != EINTR) return false;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 // Whether `name` is a partial of an upload to `leaf` (of any content): the name
@@ -276,8 +290,9 @@ PathResult<PutTarget> prepare_put(const AllowedRoot& root, const PutRequest& req
   if (!file) return file.error();
   put.file = std::move(*file);
   // The lock keeps two uploads of the same content to the same place from interleaving;
-  // it goes away with the descriptor, also when the agent dies.
-  if (::flock(put.file.get(), LOCK_EX | LOCK_NB) != 0) {
+  // it goes away with the descriptor, also when the agent dies. An attempt the technician
+  // just stopped may still be storing its last chunks: it gets a moment to finish.
+  if (!lock_within(put.file.get(), kLockPatience)) {
     return PathError{Error::conflict, "another upload of this file to this path is running"};
   }
   struct stat st {};

@@ -104,7 +104,8 @@ struct PutTarget {
 /// reused (its length is the resume offset, unless it is longer than the file), else one is
 /// created. Partials of other content for the same name (the file changed between attempts)
 /// are removed unless another upload holds them. conflict when another upload of the same
-/// file is writing it.
+/// file is still writing it after a few seconds (an attempt that was just stopped gets that
+/// long to store its last chunks).
 PathResult<PutTarget> prepare_put(const AllowedRoot& root, const PutRequest& request);
 
 /// Hashes bytes [from, to) of `fd` into `digest`; conflict if the file is shorter.
