@@ -91,6 +91,9 @@ protocol::ChannelClose run_tool(ApiClient& client, const ToolRequest& request, T
     ws.set_option(limits);
     ws.read_message_max(protocol::kMaxControlMessageBytes);
     ws.auto_fragment(false);
+    // Clients mask what they send through this buffer: a small one cuts every frame into
+    // many small TLS records.
+    ws.write_buffer_bytes(protocol::kMaxChannelFrameBytes);
     const std::string token = client.token();
     ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
       req.set(http::field::user_agent, "tether/" TETHER_VERSION);

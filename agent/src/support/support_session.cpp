@@ -143,6 +143,9 @@ class SupportAgent {
     if (!code_.empty()) hello.resume = protocol::Hello::Resume{code_, secret_};
     auto& ws = connection->ws();
     ws.auto_fragment(false);
+    // Clients mask what they send through this buffer: a small one cuts every frame into
+    // many small TLS records.
+    ws.write_buffer_bytes(protocol::kMaxChannelFrameBytes);
     auto [write_ec, n] = co_await ws.async_write(asio::buffer(protocol::encode(hello)),
                                                  asio::as_tuple(asio::use_awaitable));
     if (write_ec) co_return true;
