@@ -245,16 +245,22 @@ esac
 
 # ------------------------------------------------------------------ context and baselines
 if [ "$skip_baselines" = 0 ]; then
-  log "openssl speed ($aead, sha256)"
+  # MB/s of `openssl speed -evp NAME -bytes SIZE` on one core.
+  openssl_speed() {
+    openssl speed -evp "$1" -bytes "$2" -seconds 3 2>/dev/null |
+      awk -v a="$1" 'tolower($1) == a { v = $NF; sub(/k$/, "", v); printf "%.0f", v * 1000 / 1e6 }'
+  }
+  aeads=("$aead")
+  [ "$aead" = aes-256-gcm ] || aeads+=(aes-256-gcm)
+  log "openssl speed (${aeads[*]}, sha256)"
   wait_idle
-  aead_speed=$(openssl speed -evp "$aead" -bytes 16384 -seconds 3 2>/dev/null |
-    awk -v a="$aead" 'tolower($1) == a { v = $NF; sub(/k$/, "", v); printf "%.0f", v * 1000 / 1e6 }')
-  sha256_speed=$(openssl speed -evp sha256 -bytes 65536 -seconds 3 2>/dev/null |
-    awk 'tolower($1) == "sha256" { v = $NF; sub(/k$/, "", v); printf "%.0f", v * 1000 / 1e6 }')
+  declare -A aead_speed
+  for a in "${aeads[@]}"; do aead_speed[$a]=$(openssl_speed "$a" 16384); done
+  sha256_speed=$(openssl_speed sha256 65536)
 
   # two_hop_runs NAME ARGS…: $runs runs; one JSON line each in two_hop.NAME.jsonl with the
-  # CPU other programs used meanwhile; prints "MB/s MiB/s protocol cipher cpu_s other_cpu_s"
-  # (medians).
+  # CPU other programs used meanwhile; prints "MB/s MiB/s protocol cipher
+  # sender/middle/receiver_(total CPU s) other_cpu_s" (medians).
   two_hop_runs() {
     local name="$1" busy0 busy1 line
     shift
@@ -277,8 +283,10 @@ print(json.dumps(r))" "$line" "$busy0" "$busy1" >>"$work/two_hop.$name.jsonl"
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 m = lambda k: statistics.median(r[k] for r in rows)
-print('%.0f %.0f %s %s %.2f %.2f' % (m('mb_s'), m('mib_s'), rows[0]['protocol'],
-      rows[0]['cipher'], m('cpu_total_s'), m('other_cpu_s')))" "$work/two_hop.$name.jsonl"
+role = lambda k: statistics.median(sum(r['cpu_s'][k]) for r in rows)
+cpu = '%.2f/%.2f/%.2f_(%.2f)' % (role('sender'), role('middle'), role('receiver'), m('cpu_total_s'))
+print('%.0f %.0f %s %s %s %.2f' % (m('mb_s'), m('mib_s'), rows[0]['protocol'],
+      rows[0]['cipher'], cpu, m('other_cpu_s')))" "$work/two_hop.$name.jsonl"
   }
   log "baselines: tls_two_hop with $tls_suite, $runs runs each"
   file_work=(--file "$work/files/big.bin" --hash --out "$out/two_hop.bin")
@@ -369,6 +377,19 @@ print('%.3f\t%.1f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f' % (s, size / s / 1e6, size / s 
   fi
 
   # ---------------------------------------------------------------- echo under bulk
+  relay_port=${address##*:}
+  # One line to queues.$kind.tsv: bytes unsent in the agent's socket to the relay (Send-Q),
+  # bytes unread in the relay's socket from the agent (Recv-Q).
+  agent_queues() {
+    ss -tnpH state established "( dport = :$relay_port )" 2>/dev/null |
+      awk -v pid="pid=$agent_pid," 'index($0, pid) { print $3 }' >"$work/agent.addr"
+    local agent_addr send recv
+    agent_addr=$(head -1 "$work/agent.addr")
+    [ -n "$agent_addr" ] || return 0
+    send=$(ss -tnH state established "( sport = :${agent_addr##*:} )" | awk '{ print $2; exit }')
+    recv=$(ss -tnH state established "( dport = :${agent_addr##*:} )" | awk '{ print $1; exit }')
+    printf '%s\t%s\n' "${send:-0}" "${recv:-0}" >>"$work/queues.$kind.tsv"
+  }
   for kind in $echo_kinds; do
     log "keystroke echo through $kind while gets run back to back"
     rm -f "$work/stop-bulk" "$work/bulk.count"
@@ -392,16 +413,30 @@ print('%.3f\t%.1f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f' % (s, size / s / 1e6, size / s 
       sleep 0.02
     done
     bulk_start=$(date +%s.%N)
-    echo_bulk[$kind]=$(tx "$echo_latency" S-1 --kind "$kind" --count "$keystrokes" --json)
+    tx "$echo_latency" S-1 --kind "$kind" --count "$keystrokes" --json >"$work/echo.json" &
+    echo_pid=$!
+    pids+=("$echo_pid")
+    # Meanwhile: what waits in the kernel on the agent's connection, ahead of any keystroke.
+    : >"$work/queues.$kind.tsv"
+    for _ in $(seq 10); do
+      sleep 0.5
+      kill -0 "$echo_pid" 2>/dev/null || break
+      agent_queues
+    done
+    wait "$echo_pid"
+    echo_bulk[$kind]=$(cat "$work/echo.json")
     bulk_end=$(date +%s.%N)
     touch "$work/stop-bulk"
     wait "$bulk_pid" || true
     echo_bulk[$kind]=$(python3 -c "
-import json, sys
+import json, statistics, sys
 r = json.loads(sys.argv[1])
 r['gets'] = int(sys.argv[2]); r['seconds'] = float(sys.argv[4]) - float(sys.argv[3])
+q = [[int(x) for x in l.split()] for l in open(sys.argv[5]) if l.strip()]
+r['agent_send_q'] = statistics.median(x[0] for x in q) if q else 0
+r['relay_recv_q'] = statistics.median(x[1] for x in q) if q else 0
 print(json.dumps(r))" "${echo_bulk[$kind]}" "$(cat "$work/bulk.count" 2>/dev/null || echo 0)" \
-      "$bulk_start" "$bulk_end")
+      "$bulk_start" "$bulk_end" "$work/queues.$kind.tsv")
   done
 
   # ---------------------------------------------------------------- stalled reader
@@ -423,7 +458,10 @@ print(json.dumps(r))" "${echo_bulk[$kind]}" "$(cat "$work/bulk.count" 2>/dev/nul
   : >"$work/stall.tsv"
   for i in $(seq 50); do
     printf '%s\t%s\t%s\n' "$i" "$(rss_kib "$relay_pid")" "$(rss_kib "$agent_pid")" >>"$work/stall.tsv"
-    if [ "$i" = 25 ]; then ss -tnmi >"$work/stall.ss" 2>/dev/null || true; fi
+    if [ "$i" = 25 ]; then
+      ss -tnpH state established "( sport = :$relay_port or dport = :$relay_port )" \
+        >"$work/stall.ss" 2>/dev/null || true
+    fi
     sleep 0.1
   done
   still_at=$(part_size)
@@ -448,19 +486,25 @@ fi
 us() { calc "'%.0f' % float(sys.argv[1])" "$(json_field "$1" "$2")"; }
 mib() { echo $((($1 + 512) / 1024)); }
 latency() { echo "$(us "$1" p50_us) / $(us "$1" p99_us) / $(us "$1" max_us) µs"; }
+cpu_cell() {  # "1.5/1.4/1.7_(4.6)" → "1.5 / 1.4 / 1.7 (4.6)"
+  local cell="${1//\// / }"
+  echo "${cell//_/ }"
+}
 
 if [ "$skip_baselines" = 0 ]; then
   echo "### Raw baselines and context (same run)"
   echo
-  echo "| measurement | result | CPU s, all processes | other programs' CPU s |"
+  echo "| measurement | result | CPU s: sender / middle / receiver (total) | other programs' CPU s |"
   echo "|---|---|---|---|"
-  echo "| \`openssl speed -evp $aead -bytes 16384\`, one core | $aead_speed MB/s | | |"
+  for a in "${aeads[@]}"; do
+    echo "| \`openssl speed -evp $a -bytes 16384\`, one core | ${aead_speed[$a]} MB/s | | |"
+  done
   echo "| \`openssl speed -evp sha256 -bytes 65536\`, one core | $sha256_speed MB/s | | |"
-  echo "| tls_two_hop, $base_proto $base_cipher, 64 KiB writes | **$base_mb MB/s** ($base_mib MiB/s) | $base_cpu | $base_other |"
-  echo "| tls_two_hop + file read, SHA-256 at both ends, file write to $out_fs | $work_mb MB/s ($work_mib MiB/s) | $work_cpu | $work_other |"
-  echo "| two hops of plain TCP | $plain_mb MB/s ($plain_mib MiB/s) | $plain_cpu | $plain_other |"
-  echo "| Beast WebSocket over the TLS hops, 64 KiB messages, Beast's default 4 KiB write buffer | $ws_mb MB/s ($ws_mib MiB/s) | $ws_cpu | $ws_other |"
-  echo "| same, \`write_buffer_bytes(65536)\` | $ws64_mb MB/s ($ws64_mib MiB/s) | $ws64_cpu | $ws64_other |"
+  echo "| tls_two_hop, $base_proto $base_cipher, 64 KiB writes | **$base_mb MB/s** ($base_mib MiB/s) | $(cpu_cell "$base_cpu") | $base_other |"
+  echo "| tls_two_hop + file read, SHA-256 at both ends, file write to $out_fs | $work_mb MB/s ($work_mib MiB/s) | $(cpu_cell "$work_cpu") | $work_other |"
+  echo "| two hops of plain TCP | $plain_mb MB/s ($plain_mib MiB/s) | $(cpu_cell "$plain_cpu") | $plain_other |"
+  echo "| Beast WebSocket over the TLS hops, 64 KiB messages, Beast's default 4 KiB write buffer | $ws_mb MB/s ($ws_mib MiB/s) | $(cpu_cell "$ws_cpu") | $ws_other |"
+  echo "| same, \`write_buffer_bytes(65536)\` | $ws64_mb MB/s ($ws64_mib MiB/s) | $(cpu_cell "$ws64_cpu") | $ws64_other |"
   echo "| tls_two_hop 1-byte ping-pong, p50 / p99 / max of $(json_field "$ping_idle" samples) | $(latency "$ping_idle") | | |"
   echo "| same, while the file-work baseline runs in a loop | $(latency "$ping_bulk") | | |"
   echo
@@ -507,8 +551,22 @@ if [ "$have_get" = 1 ]; then
   echo
   for kind in $echo_kinds; do
     echo "Echo through $kind under bulk: $(json_field "${echo_bulk[$kind]}" gets) gets ran back to" \
-      "back during the $(calc "'%.1f' % float(sys.argv[1])" "$(json_field "${echo_bulk[$kind]}" seconds)") s of the echo run."
+      "back during the $(calc "'%.1f' % float(sys.argv[1])" "$(json_field "${echo_bulk[$kind]}" seconds)") s of the echo run;" \
+      "ahead of a keystroke waited (medians of samples every 0.5 s)" \
+      "$(calc "'%.0f' % (float(sys.argv[1]) / 1024)" "$(json_field "${echo_bulk[$kind]}" agent_send_q)") KiB" \
+      "unsent in the agent's socket and" \
+      "$(calc "'%.0f' % (float(sys.argv[1]) / 1024)" "$(json_field "${echo_bulk[$kind]}" relay_recv_q)") KiB" \
+      "unread in the relay's."
   done
+  # Kernel queues during the stall: the relay's sockets (Recv-Q, Send-Q) by who holds them.
+  stall_queues=$(awk -v port=":$relay_port" -v cpid="pid=$console_pid," -v apid="pid=$agent_pid," '
+    { who = index($0, cpid) ? "console" : index($0, apid) ? "agent" : ($3 ~ port "$") ? "relay" : "?" }
+    who == "relay" { peer[$4] = $1 "/" $2 }
+    who != "relay" { side[$3] = who " " $1 "/" $2 }
+    END { for (a in side) if (a in peer) printf "%s; relay side %s. ", side[a], peer[a] }' \
+    "$work/stall.ss" 2>/dev/null)
+  echo "Stalled reader, kernel socket queues 2.5 s into the stall (Recv-Q/Send-Q bytes, each" \
+    "connection's client side then the relay's): $stall_queues"
   echo "Stalled reader: console stopped with $((stopped_at / 1000000)) MB written" \
     "($((still_at / 1000000)) MB after the 5 s); relay VmRSS first/last sample" \
     "$(mib "$relay_rss_first")/$(mib "$relay_rss_last") MiB; after SIGCONT the transfer" \
