@@ -51,8 +51,9 @@ int main(int argc, char** argv) {
                       "With --consent auto: the scopes to grant (comma-separated; default all)");
   support->add_option("--files-root", files_root,
                       "Folder the technician may copy files in and out of (default: your home)");
-  support->add_option("--max-file-size", max_file_bytes, "Largest file the technician may copy, "
-                                                         "in bytes (default 4 GiB)");
+  support->add_option("--max-file-size", max_file_bytes,
+                      "Largest file the technician may copy, "
+                      "in bytes (default 4 GiB)");
 
   namespace diag_ns = tether::agent::diag;
   diag_ns::ReportCommand report;
@@ -98,7 +99,8 @@ int main(int argc, char** argv) {
   if (!trust) return 2;
   auto granted = tether::agent::parse_scope_list(grant);
   if (!granted) {
-    std::cerr << "tether-agent: --grant takes scopes among diagnostics,shell,files,processes,logs\n";
+    std::cerr
+        << "tether-agent: --grant takes scopes among diagnostics,shell,files,processes,logs\n";
     return 2;
   }
   tether::agent::SupportOptions options{

@@ -143,8 +143,8 @@ int run_cli(int argc, char** argv) {
       json body{{"code", code}, {"ticket", ticket_id}};
       if (!scopes.empty()) body["scopes"] = scopes;
       // The relay holds the request while the user decides (up to its consent timeout).
-      const auto s = ApiClient::from_saved_credentials().post("/sessions", body,
-                                                              std::chrono::seconds(3700));
+      const auto s =
+          ApiClient::from_saved_credentials().post("/sessions", body, std::chrono::seconds(3700));
       print(s, as_json, [](const json& v) {
         std::string granted;
         for (const auto& scope : v["consent"].value("scopes", json::array())) {

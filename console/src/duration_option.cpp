@@ -27,9 +27,8 @@ std::chrono::milliseconds parse_duration(const std::string& text, const std::str
   std::uint64_t n = 0;
   std::string unit;
   if (!split(text, n, unit)) {
-    throw CommandError(option + " takes a duration such as 30s, 5m or 1h, not \"" +
-                           text.substr(0, 32) + "\"",
-                       2);
+    throw CommandError(
+        option + " takes a duration such as 30s, 5m or 1h, not \"" + text.substr(0, 32) + "\"", 2);
   }
   std::uint64_t ms = 0;
   if (unit == "ms") {
@@ -56,9 +55,8 @@ std::uint64_t parse_size(const std::string& text, const std::string& option) {
   std::uint64_t n = 0;
   std::string unit;
   if (!split(text, n, unit)) {
-    throw CommandError(option + " takes a size such as 64M or 1G, not \"" + text.substr(0, 32) +
-                           "\"",
-                       2);
+    throw CommandError(
+        option + " takes a size such as 64M or 1G, not \"" + text.substr(0, 32) + "\"", 2);
   }
   std::uint64_t factor = 1;
   if (unit == "K" || unit == "k" || unit == "KiB") {

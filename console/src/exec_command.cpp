@@ -69,7 +69,8 @@ asio::awaitable<void> send_stdin(ToolSession& tool) {
     for (;;) {
       const auto n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
       if (n <= 0) break;
-      if (!co_await tool.channel->write(std::string_view(buffer.data(), static_cast<std::size_t>(n)))) {
+      if (!co_await tool.channel->write(
+              std::string_view(buffer.data(), static_cast<std::size_t>(n)))) {
         co_return;
       }
     }
@@ -79,8 +80,8 @@ asio::awaitable<void> send_stdin(ToolSession& tool) {
   // A pipe may stay open and silent: read it asynchronously so output keeps flowing.
   asio::posix::stream_descriptor input(tool.executor, ::dup(STDIN_FILENO));
   for (;;) {
-    auto [ec, n] = co_await input.async_read_some(asio::buffer(buffer),
-                                                  asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] =
+        co_await input.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
     if (ec || n == 0) break;
     if (!co_await tool.channel->write(std::string_view(buffer.data(), n))) co_return;
   }
@@ -94,9 +95,8 @@ void run_exec(const ExecState& state) {
   request.kind = "exec";
   const auto timeout = parse_duration(state.timeout, "--timeout");
   const auto max_output = parse_size(state.max_output, "--max-output");
-  request.params = {{"argv", state.argv},
-                    {"timeout_ms", timeout.count()},
-                    {"max_output_bytes", max_output}};
+  request.params = {
+      {"argv", state.argv}, {"timeout_ms", timeout.count()}, {"max_output_bytes", max_output}};
   bool interrupted = false;
   std::uint64_t stdout_bytes = 0, stderr_bytes = 0;
   auto close = run_tool(client, request, [&](ToolSession& tool) -> asio::awaitable<void> {

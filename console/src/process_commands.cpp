@@ -76,8 +76,8 @@ void run_ps(const ProcessState& state) {
 
 void run_kill(const ProcessState& state) {
   auto client = ApiClient::from_saved_credentials();
-  ToolRequest request{session_id_argument(state.session), "kill",
-                      {{"pid", state.pid}, {"signal", state.signal}}};
+  ToolRequest request{
+      session_id_argument(state.session), "kill", {{"pid", state.pid}, {"signal", state.signal}}};
   auto close = run_tool(client, request, [](ToolSession& tool) -> asio::awaitable<void> {
     tool.channel->send_eof();
     co_return;

@@ -59,9 +59,10 @@ int exit_status_for(const protocol::ChannelClose& close) {
 
 void throw_if_failed(const protocol::ChannelClose& close) {
   if (!close.code) return;
-  std::string message = close.reason.empty() ? std::string(protocol::describe(
-                                                   protocol::error_from_string(*close.code)))
-                                             : close.reason;
+  std::string message =
+      close.reason.empty()
+          ? std::string(protocol::describe(protocol::error_from_string(*close.code)))
+          : close.reason;
   throw CommandError(message, exit_status_for(close));
 }
 
@@ -78,8 +79,8 @@ protocol::ChannelClose run_tool(ApiClient& client, const ToolRequest& request, T
       co_await protocol::connect_tls(ws.next_layer(), client.url(), protocol::kHandshakeTimeout);
     } catch (const boost::system::system_error& e) {
       const bool identity = protocol::is_verification_failure(e.code());
-      const std::error_code code =
-          identity ? protocol::make_error_code(Error::identity_mismatch) : std::error_code(e.code());
+      const std::error_code code = identity ? protocol::make_error_code(Error::identity_mismatch)
+                                            : std::error_code(e.code());
       failure.emplace(protocol::describe_connection_error(code, client.url(), client.trust()),
                       identity ? kExitIdentity : 1);
       co_return;
@@ -106,8 +107,9 @@ protocol::ChannelClose run_tool(ApiClient& client, const ToolRequest& request, T
     if (ec) {
       if (response.result_int() != 0 && response.result() != http::status::switching_protocols) {
         const auto status = response.result_int();
-        failure.emplace(error_text(response.body(), status),
-                        status == 403 ? 4 : status == 409 ? 5 : 1);
+        failure.emplace(error_text(response.body(), status), status == 403   ? 4
+                                                             : status == 409 ? 5
+                                                                             : 1);
       } else {
         failure.emplace("cannot open a channel on the relay: " + ec.message());
       }
@@ -125,8 +127,8 @@ protocol::ChannelClose run_tool(ApiClient& client, const ToolRequest& request, T
         },
         asio::detached);
     std::optional<protocol::ChannelClose> refusal;
-    auto channel = co_await mux->open(request.kind, request.session, request.params,
-                                      request.window, kOpenTimeout, &refusal);
+    auto channel = co_await mux->open(request.kind, request.session, request.params, request.window,
+                                      kOpenTimeout, &refusal);
     if (!channel) {
       if (refusal) {
         outcome = *refusal;

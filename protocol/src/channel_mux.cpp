@@ -43,7 +43,8 @@ asio::awaitable<bool> Channel::write(std::string_view bytes) {
   while (!bytes.empty()) {
     while (!closed_ && send_.available() == 0) co_await wait_for_signal(writable_);
     if (closed_ || eof_sent_) co_return false;
-    const auto n = static_cast<std::size_t>(send_.allowance(std::min(bytes.size(), kMaxFramePayload)));
+    const auto n =
+        static_cast<std::size_t>(send_.allowance(std::min(bytes.size(), kMaxFramePayload)));
     send_.consume(n);
     mux_->queue(id_, encode_data_frame(id_, bytes.substr(0, n)), false);
     bytes.remove_prefix(n);
@@ -231,8 +232,7 @@ asio::awaitable<Result<Message>> ChannelMux::next_message() {
 }
 
 void ChannelMux::on_frame(std::string bytes) {
-  auto frame = decode_frame(
-      {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+  auto frame = decode_frame({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
   if (!frame) return;  // The relay validates frames; a bad one here is dropped.
   auto it = channels_.find(frame->channel);
   // Frames for a channel this end already closed may still be in flight: drop them.
@@ -341,9 +341,8 @@ asio::awaitable<Result<std::shared_ptr<Channel>>> ChannelMux::open(
   opening_.erase(id);
   if (opening->refusal) {
     if (refused) *refused = opening->refusal;
-    co_return make_error_code(opening->refusal->code
-                                  ? error_from_string(*opening->refusal->code)
-                                  : Error::channel_error);
+    co_return make_error_code(opening->refusal->code ? error_from_string(*opening->refusal->code)
+                                                     : Error::channel_error);
   }
   if (!opening->answered) co_return make_error_code(Error::agent_timeout);
   if (closed_) co_return make_error_code(Error::agent_offline);

@@ -365,7 +365,9 @@ json to_json(const ChannelClose& m) {
 }
 
 json to_json(const ChannelAccept& m) {
-  return {{"type", "channel_accept"}, {"channel", m.channel}, {"window", m.window},
+  return {{"type", "channel_accept"},
+          {"channel", m.channel},
+          {"window", m.window},
           {"params", m.params}};
 }
 
@@ -425,9 +427,9 @@ std::string encode(const Message& message) {
 
 std::string_view type_name(const Message& message) noexcept {
   static constexpr std::string_view kNames[] = {
-      "hello",       "welcome",     "join_request", "consent",      "diag_request",
-      "diag_result", "session_end", "error",        "channel_open", "channel_close",
-      "channel_accept", "channel_control"};
+      "hello",        "welcome",       "join_request",   "consent",
+      "diag_request", "diag_result",   "session_end",    "error",
+      "channel_open", "channel_close", "channel_accept", "channel_control"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }

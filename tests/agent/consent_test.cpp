@@ -23,8 +23,8 @@ TEST(ConsentAnswer, NumbersGrantThoseScopesOnceEach) {
 }
 
 TEST(ConsentAnswer, AnythingElseIsAskedAgain) {
-  for (const char* answer : {"maybe", "0", "6", "1 x", "-1", "1.5", "yes please", "99999999999",
-                             ", ,", "y n"}) {
+  for (const char* answer :
+       {"maybe", "0", "6", "1 x", "-1", "1.5", "yes please", "99999999999", ", ,", "y n"}) {
     EXPECT_FALSE(parse_consent_answer(answer, kAsked).has_value()) << answer;
   }
 }

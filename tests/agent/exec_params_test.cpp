@@ -14,8 +14,8 @@ TEST(ExecParams, DefaultsAndQuotedDisplay) {
   EXPECT_EQ(params->timeout, kDefaultExecTimeout);
   EXPECT_EQ(params->max_output_bytes, kDefaultExecOutputBytes);
   EXPECT_EQ(params->display, R"(sh -c 'echo '\''hi there'\''')");
-  auto limited = parse_exec_params(
-      {{"argv", {"df"}}, {"timeout_ms", 1500}, {"max_output_bytes", 4096}});
+  auto limited =
+      parse_exec_params({{"argv", {"df"}}, {"timeout_ms", 1500}, {"max_output_bytes", 4096}});
   ASSERT_TRUE(limited);
   EXPECT_EQ(limited->timeout.count(), 1500);
   EXPECT_EQ(limited->max_output_bytes, 4096u);

@@ -79,9 +79,9 @@ nlohmann::json RelayFixture::console_json(std::vector<std::string> args) {
 }
 
 std::unique_ptr<Process> RelayFixture::start_agent(const std::string& consent, std::string& code,
-                                                  std::vector<std::string> extra_args) {
-  std::vector<std::string> argv{TETHER_AGENT_BIN, "support",      "--relay", "wss://" + address_,
-                                "--fingerprint",  fingerprint_,   "--consent", consent};
+                                                   std::vector<std::string> extra_args) {
+  std::vector<std::string> argv{TETHER_AGENT_BIN, "support",    "--relay",   "wss://" + address_,
+                                "--fingerprint",  fingerprint_, "--consent", consent};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   auto agent = std::make_unique<Process>(argv);
   auto line = agent->wait_for_line("support code: ");

@@ -59,8 +59,7 @@ TEST_F(Tools, ExecKeepsStdoutAndStderrApartAndReturnsTheExitCode) {
 
   auto runs = timeline("command.run");
   ASSERT_EQ(runs.size(), 2u);
-  EXPECT_NE(runs[0].at("summary").get<std::string>().find("exit 3"), std::string::npos)
-      << runs[0];
+  EXPECT_NE(runs[0].at("summary").get<std::string>().find("exit 3"), std::string::npos) << runs[0];
   EXPECT_EQ(runs[0].at("detail").at("result").at("exit_code"), 3);
   EXPECT_EQ(runs[0].at("detail").at("params").at("argv").size(), 3u);
   EXPECT_EQ(timeline("action.failed").size(), 1u);
@@ -69,8 +68,8 @@ TEST_F(Tools, ExecKeepsStdoutAndStderrApartAndReturnsTheExitCode) {
 TEST_F(Tools, ACommandThatNeverEndsIsStoppedWithEverythingItStarted) {
   auto agent = start_session();
   // The shell starts a background sleep and prints its pid, then waits forever.
-  auto result =
-      console({"exec", "S-1", "--timeout", "1s", "--", "sh", "-c", "sleep 1000 & echo $!; sleep 1000"});
+  auto result = console(
+      {"exec", "S-1", "--timeout", "1s", "--", "sh", "-c", "sleep 1000 & echo $!; sleep 1000"});
   EXPECT_EQ(result.status, 124) << result.err;
   EXPECT_NE(result.err.find("did not finish within 1s"), std::string::npos) << result.err;
   const pid_t grandchild = std::stoi(result.out);
@@ -152,9 +151,9 @@ TEST_F(Tools, AnotherTechnicianCannotUseASessionTheyDidNotJoin) {
   auto added = run({TETHER_RELAY_BIN, "user", "add", "--data", data_.string(), "--name", "bob",
                     "--password-file", (dir_ / "bob-password").string()});
   ASSERT_EQ(added.status, 0) << added.err;
-  auto login = console_as("bob", {"login", "--relay", "https://" + address_, "--fingerprint",
-                                  fingerprint_, "--user", "bob", "--password-file",
-                                  (dir_ / "bob-password").string()});
+  auto login =
+      console_as("bob", {"login", "--relay", "https://" + address_, "--fingerprint", fingerprint_,
+                         "--user", "bob", "--password-file", (dir_ / "bob-password").string()});
   ASSERT_EQ(login.status, 0) << login.err;
   auto result = console_as("bob", {"exec", "S-1", "--", "id"});
   EXPECT_EQ(result.status, 4) << result.err;
@@ -212,8 +211,8 @@ TEST_F(Tools, ProcessesAreListedAndKilledByNameOnTheTicket) {
 
   auto kills = timeline("process.killed");
   ASSERT_EQ(kills.size(), 2u) << console({"ticket", "show", "T-1"}).out;
-  EXPECT_NE(kills[0].at("summary").get<std::string>().find("SIGKILL to process " +
-                                                          std::to_string(victim.pid()) + " (sleep)"),
+  EXPECT_NE(kills[0].at("summary").get<std::string>().find(
+                "SIGKILL to process " + std::to_string(victim.pid()) + " (sleep)"),
             std::string::npos)
       << kills[0];
   EXPECT_EQ(timeline("processes.listed").size(), 2u);

@@ -14,10 +14,10 @@ ChannelOpen open_of(std::string kind, json params) {
 }
 
 TEST(ChannelRecords, ACommandWithItsExitCodeAndDuration) {
-  auto record = describe_channel("ada", open_of("exec", {{"argv", {"df", "-h", "/home/a b"}}}),
-                                 ChannelClose{1, "exit status 2", std::nullopt,
-                                              {{"exit_code", 2}, {"timed_out", false}}},
-                                 std::chrono::milliseconds(1500), 10, 0);
+  auto record = describe_channel(
+      "ada", open_of("exec", {{"argv", {"df", "-h", "/home/a b"}}}),
+      ChannelClose{1, "exit status 2", std::nullopt, {{"exit_code", 2}, {"timed_out", false}}},
+      std::chrono::milliseconds(1500), 10, 0);
   EXPECT_EQ(record.kind, "command.run");
   EXPECT_EQ(record.summary, "ada ran df -h '/home/a b': exit 2 in 1.5 s");
   EXPECT_EQ(record.detail["result"]["exit_code"], 2);
@@ -25,14 +25,17 @@ TEST(ChannelRecords, ACommandWithItsExitCodeAndDuration) {
 }
 
 TEST(ChannelRecords, AFileWithDirectionSizeAndHash) {
-  auto record = describe_channel(
-      "ada", open_of("file.get", {{"path", "notes.txt"}, {"offset", 0}}),
-      ChannelClose{1, "done", std::nullopt,
-                   {{"path", "notes.txt"}, {"size", 2097152}, {"sha256", "ab12"}, {"resumed_from", 1048576}}},
-      std::chrono::milliseconds(10), 2097152, 0);
+  auto record = describe_channel("ada", open_of("file.get", {{"path", "notes.txt"}, {"offset", 0}}),
+                                 ChannelClose{1,
+                                              "done",
+                                              std::nullopt,
+                                              {{"path", "notes.txt"},
+                                               {"size", 2097152},
+                                               {"sha256", "ab12"},
+                                               {"resumed_from", 1048576}}},
+                                 std::chrono::milliseconds(10), 2097152, 0);
   EXPECT_EQ(record.kind, "file.downloaded");
-  EXPECT_EQ(record.summary,
-            "ada downloaded notes.txt (2.0 MiB, SHA-256 ab12), resumed at 1.0 MiB");
+  EXPECT_EQ(record.summary, "ada downloaded notes.txt (2.0 MiB, SHA-256 ab12), resumed at 1.0 MiB");
 }
 
 TEST(ChannelRecords, RefusalsAndFailuresSaySo) {

@@ -57,7 +57,8 @@ TEST_F(ShellRecorderTest, AUtf8CharacterSplitAcrossFramesStaysWhole) {
   recorder.finish();
   auto text = lines(recorder);
   std::string joined;
-  for (std::size_t i = 1; i < text.size(); ++i) joined += json::parse(text[i])[2].get<std::string>();
+  for (std::size_t i = 1; i < text.size(); ++i)
+    joined += json::parse(text[i])[2].get<std::string>();
   EXPECT_EQ(joined, "a" + euro + "b");
 }
 

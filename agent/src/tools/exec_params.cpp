@@ -75,23 +75,40 @@ boost::system::result<ExecParams, std::string> parse_exec_params(const nlohmann:
 
 std::string signal_name(int signal) {
   switch (signal) {
-    case SIGTERM: return "TERM";
-    case SIGKILL: return "KILL";
-    case SIGINT: return "INT";
-    case SIGHUP: return "HUP";
-    case SIGQUIT: return "QUIT";
-    case SIGSEGV: return "SEGV";
-    case SIGABRT: return "ABRT";
-    case SIGPIPE: return "PIPE";
-    case SIGBUS: return "BUS";
-    case SIGFPE: return "FPE";
-    case SIGILL: return "ILL";
-    case SIGSTOP: return "STOP";
-    case SIGCONT: return "CONT";
-    case SIGUSR1: return "USR1";
-    case SIGUSR2: return "USR2";
-    case SIGALRM: return "ALRM";
-    default: return std::to_string(signal);
+    case SIGTERM:
+      return "TERM";
+    case SIGKILL:
+      return "KILL";
+    case SIGINT:
+      return "INT";
+    case SIGHUP:
+      return "HUP";
+    case SIGQUIT:
+      return "QUIT";
+    case SIGSEGV:
+      return "SEGV";
+    case SIGABRT:
+      return "ABRT";
+    case SIGPIPE:
+      return "PIPE";
+    case SIGBUS:
+      return "BUS";
+    case SIGFPE:
+      return "FPE";
+    case SIGILL:
+      return "ILL";
+    case SIGSTOP:
+      return "STOP";
+    case SIGCONT:
+      return "CONT";
+    case SIGUSR1:
+      return "USR1";
+    case SIGUSR2:
+      return "USR2";
+    case SIGALRM:
+      return "ALRM";
+    default:
+      return std::to_string(signal);
   }
 }
 

@@ -36,14 +36,15 @@ asio::awaitable<void> forward_output(std::shared_ptr<tools::ChildProcess> child,
   std::string frame(protocol::kMaxFramePayload, '\0');
   frame[0] = tag;
   for (;;) {
-    const auto n = co_await (tag == kExecStdout
-                                 ? child->read_stdout(asio::buffer(frame.data() + 1, frame.size() - 1))
-                                 : child->read_stderr(asio::buffer(frame.data() + 1, frame.size() - 1)));
+    const auto n = co_await (
+        tag == kExecStdout ? child->read_stdout(asio::buffer(frame.data() + 1, frame.size() - 1))
+                           : child->read_stderr(asio::buffer(frame.data() + 1, frame.size() - 1)));
     if (n == 0) co_return;
     if (budget->exceeded || channel->closed()) continue;  // Drain so the child is not blocked.
     auto allowed = std::min<std::uint64_t>(n, budget->limit - budget->used);
     budget->used += allowed;
-    if (allowed > 0 && !co_await channel->write_frame(std::string_view(frame.data(), allowed + 1))) {
+    if (allowed > 0 &&
+        !co_await channel->write_frame(std::string_view(frame.data(), allowed + 1))) {
       continue;
     }
     if (allowed < n) {
@@ -102,10 +103,9 @@ asio::awaitable<void> run_exec_tool(protocol::ChannelOpen open, ToolContext cont
   budget->limit = params->max_output_bytes;
   asio::co_spawn(context.executor, forward_input(child, channel), asio::detached);
   asio::co_spawn(context.executor, stop_when_closed(child, channel), asio::detached);
-  const auto status =
-      co_await (child->wait_for(params->timeout) &&
-                (forward_output(child, channel, kExecStdout, budget) &&
-                 forward_output(child, channel, kExecStderr, budget)));
+  const auto status = co_await (child->wait_for(params->timeout) &&
+                                (forward_output(child, channel, kExecStdout, budget) &&
+                                 forward_output(child, channel, kExecStderr, budget)));
 
   nlohmann::json result{{"timed_out", status.timed_out && !budget->exceeded},
                         {"output_truncated", budget->exceeded},

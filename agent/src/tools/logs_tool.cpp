@@ -112,8 +112,9 @@ asio::awaitable<void> run_logs_tool(protocol::ChannelOpen open, ToolContext cont
   });
   if (journal.contains("error")) {
     const auto error = journal.value("error", std::string("cannot read the journal"));
-    channel->close(error, {}, error.starts_with("journalctl not available") ? Error::not_found
-                                                                            : Error::internal);
+    channel->close(
+        error, {},
+        error.starts_with("journalctl not available") ? Error::not_found : Error::internal);
     co_return;
   }
   std::string out;

@@ -48,8 +48,9 @@ boost::asio::awaitable<void> run_service_tool(protocol::ChannelOpen open, ToolCo
                            {"sub", outcome.value("sub", nlohmann::json())},
                            {"exit_code", outcome.value("exit_code", nlohmann::json())}};
   if (outcome.contains("error")) result["error"] = outcome["error"];
-  channel->close(outcome.value("ok", false) ? "done" : outcome.value("error", std::string("failed")),
-                 std::move(result));
+  channel->close(
+      outcome.value("ok", false) ? "done" : outcome.value("error", std::string("failed")),
+      std::move(result));
 }
 
 }  // namespace tether::agent

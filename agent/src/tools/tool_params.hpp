@@ -28,8 +28,7 @@ inline std::string read_string(const nlohmann::json& params, const char* key, st
   auto it = params.find(key);
   if (it == params.end()) return {};
   if (!it->is_string() || it->get_ref<const std::string&>().size() > max) {
-    return std::string("\"") + key + "\" must be text of at most " + std::to_string(max) +
-           " bytes";
+    return std::string("\"") + key + "\" must be text of at most " + std::to_string(max) + " bytes";
   }
   out = it->get<std::string>();
   return {};

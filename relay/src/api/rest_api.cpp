@@ -79,14 +79,16 @@ std::vector<std::string> requested_scopes(const json& body) {
   auto it = body.find("scopes");
   if (it == body.end() || it->is_null()) return kAll;
   if (!it->is_array() || it->empty() || it->size() > kAll.size()) {
-    fail(Error::bad_request, "\"scopes\" must list some of: diagnostics, shell, files, "
-                             "processes, logs");
+    fail(Error::bad_request,
+         "\"scopes\" must list some of: diagnostics, shell, files, "
+         "processes, logs");
   }
   std::vector<std::string> scopes;
   for (const auto& s : *it) {
     if (!s.is_string() || std::find(kAll.begin(), kAll.end(), s.get<std::string>()) == kAll.end()) {
-      fail(Error::bad_request, "unknown scope in \"scopes\"; use diagnostics, shell, files, "
-                               "processes, logs");
+      fail(Error::bad_request,
+           "unknown scope in \"scopes\"; use diagnostics, shell, files, "
+           "processes, logs");
     }
     if (std::find(scopes.begin(), scopes.end(), s.get<std::string>()) == scopes.end()) {
       scopes.push_back(s.get<std::string>());
@@ -230,9 +232,9 @@ HttpResponse RestApi::error_response(const ApiError& error, unsigned version) {
     response.set(http::field::www_authenticate, "Bearer realm=\"tether\"");
   }
   response.keep_alive(false);
-  response.body() = json{{"error", {{"code", protocol::to_string(error.code)},
-                                    {"message", error.message}}}}
-                        .dump(-1, ' ', false, json::error_handler_t::replace);
+  response.body() =
+      json{{"error", {{"code", protocol::to_string(error.code)}, {"message", error.message}}}}.dump(
+          -1, ' ', false, json::error_handler_t::replace);
   response.prepare_payload();
   return response;
 }
@@ -663,7 +665,8 @@ asio::awaitable<std::pair<User, SessionRecord>> RestApi::authorize_channel(
       target.size() <= kPrefix.size() + kSuffix.size()) {
     fail(Error::not_found, "no WebSocket endpoint here");
   }
-  const auto id_text = target.substr(kPrefix.size(), target.size() - kPrefix.size() - kSuffix.size());
+  const auto id_text =
+      target.substr(kPrefix.size(), target.size() - kPrefix.size() - kSuffix.size());
   const auto user = co_await authenticate(request);
   const auto id = parse_object_id(id_text, 'S');
   if (!id) fail(Error::not_found, "no such session " + std::string(id_text.substr(0, 32)));
@@ -714,7 +717,8 @@ asio::awaitable<HttpResponse> RestApi::download_recording(const HttpRequest& req
   const auto user = co_await authenticate(request);
   (void)user;
   // /api/v1/recordings/S-<n>/<name>.cast
-  auto rest = std::string_view(request.target()).substr(std::string_view("/api/v1/recordings/").size());
+  auto rest =
+      std::string_view(request.target()).substr(std::string_view("/api/v1/recordings/").size());
   const auto slash = rest.find('/');
   if (slash == std::string_view::npos) fail(Error::not_found, "no such recording");
   const auto id = parse_object_id(rest.substr(0, slash), 'S');
@@ -723,8 +727,7 @@ asio::awaitable<HttpResponse> RestApi::download_recording(const HttpRequest& req
                          name.find_first_not_of("0123456789TZ-.acst") == std::string::npos &&
                          name.find("..") == std::string::npos;
   if (!id || !safe_name) fail(Error::not_found, "no such recording");
-  const auto path =
-      session_recordings_dir(context_.config.data_dir / "recordings", *id) / name;
+  const auto path = session_recordings_dir(context_.config.data_dir / "recordings", *id) / name;
   auto body = co_await context_.store.run([path](Store&) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::optional<std::string>{};

@@ -13,9 +13,9 @@
 #include "auth/secrets.hpp"
 #include "broker/console_channel.hpp"
 #include "broker/session_broker.hpp"
+#include "relay_context.hpp"
 #include "tether/protocol/channel_mux.hpp"
 #include "tether/protocol/frame.hpp"
-#include "relay_context.hpp"
 #include "tether/protocol/limits.hpp"
 #include "tether/protocol/support_code.hpp"
 #include "tether/protocol/time_format.hpp"
@@ -449,7 +449,7 @@ asio::awaitable<protocol::Result<protocol::Message>> AgentConnection::request(
 // ------------------------------------------------------------------ channels
 
 asio::awaitable<Error> AgentConnection::open_channel(std::shared_ptr<ChannelBridge> bridge,
-                                                    protocol::ChannelOpen open) {
+                                                     protocol::ChannelOpen open) {
   auto self = shared_from_this();
   Error outcome = Error::ok;
   co_await run_on(strand_, [&]() {
@@ -538,8 +538,8 @@ void AgentConnection::from_console(std::shared_ptr<ChannelBridge> bridge, std::s
   asio::post(strand_, [self = shared_from_this(), bridge = std::move(bridge),
                        frame = std::move(frame)]() mutable {
     if (self->closed_ || !bridge->open || !self->channels_.contains(bridge->agent_channel)) return;
-    auto decoded = protocol::decode_frame(
-        {reinterpret_cast<const std::uint8_t*>(frame.data()), frame.size()});
+    auto decoded =
+        protocol::decode_frame({reinterpret_cast<const std::uint8_t*>(frame.data()), frame.size()});
     if (!decoded) return;  // The console side decoded it already.
     if (decoded->kind == protocol::FrameKind::data) {
       if (decoded->payload.size() > bridge->console_may_send) {

@@ -129,15 +129,15 @@ ChannelRecord describe_channel(const std::string& technician, const protocol::Ch
     // However a shell ends (the technician left, the agent or the session went away), it ran:
     // it stays a shell on the ticket, with its recording.
     record.kind = "shell.closed";
-    record.summary = who + " used a remote shell for " + seconds_text(duration) + " (ended: " +
-                     one_line(close.reason) + ")";
+    record.summary = who + " used a remote shell for " + seconds_text(duration) +
+                     " (ended: " + one_line(close.reason) + ")";
     if (!str(r, "recording").empty()) record.summary += "; recording " + str(r, "recording");
     return record;
   }
   if (close.code) {
     record.kind = "action.failed";
-    record.summary = who + " tried " + what_of(open) + "; it failed (" + one_line(*close.code) +
-                     ")" + why;
+    record.summary =
+        who + " tried " + what_of(open) + "; it failed (" + one_line(*close.code) + ")" + why;
     return record;
   }
   if (open.kind == "exec") {
@@ -169,8 +169,9 @@ ChannelRecord describe_channel(const std::string& technician, const protocol::Ch
     const bool up = open.kind == "file.put";
     record.kind = up ? "file.uploaded" : "file.downloaded";
     const auto size = r.value("size", std::uint64_t{0});
-    record.summary = who + (up ? " uploaded " : " downloaded ") + str(r.contains("path") ? r : p, "path") +
-                     " (" + size_text(size) + ", SHA-256 " + str(r, "sha256") + ")";
+    record.summary = who + (up ? " uploaded " : " downloaded ") +
+                     str(r.contains("path") ? r : p, "path") + " (" + size_text(size) +
+                     ", SHA-256 " + str(r, "sha256") + ")";
     if (r.value("resumed_from", std::uint64_t{0}) > 0) {
       record.summary += ", resumed at " + size_text(r.value("resumed_from", std::uint64_t{0}));
     }
@@ -186,10 +187,12 @@ ChannelRecord describe_channel(const std::string& technician, const protocol::Ch
   }
   if (open.kind == "service") {
     record.kind = "service." + str(p, "action");
-    record.summary = who + " " + str(p, "action") + " service " + str(p, "name") + ": " +
-                     (r.value("ok", false) ? "done" : "failed") +
-                     (!str(r, "active").empty() ? " (now " + str(r, "active") + ")" : std::string());
-    if (!r.value("ok", false) && !str(r, "error").empty()) record.summary += " — " + str(r, "error");
+    record.summary =
+        who + " " + str(p, "action") + " service " + str(p, "name") + ": " +
+        (r.value("ok", false) ? "done" : "failed") +
+        (!str(r, "active").empty() ? " (now " + str(r, "active") + ")" : std::string());
+    if (!r.value("ok", false) && !str(r, "error").empty())
+      record.summary += " — " + str(r, "error");
     return record;
   }
   if (open.kind == "ps") {
@@ -207,7 +210,8 @@ ChannelRecord describe_channel(const std::string& technician, const protocol::Ch
     record.kind = "logs.read";
     record.summary = who + " read the logs";
     if (!str(p, "unit").empty()) record.summary += " of " + str(p, "unit");
-    if (r.contains("lines")) record.summary += " (" + std::to_string(r.value("lines", 0)) + " lines)";
+    if (r.contains("lines"))
+      record.summary += " (" + std::to_string(r.value("lines", 0)) + " lines)";
     return record;
   }
   record.kind = "channel.closed";

@@ -110,7 +110,8 @@ asio::awaitable<void> ConsoleChannel::run(beast::http::request<beast::http::stri
   }
 }
 
-asio::awaitable<bool> ConsoleChannel::accept(beast::http::request<beast::http::string_body>& upgrade) {
+asio::awaitable<bool> ConsoleChannel::accept(
+    beast::http::request<beast::http::string_body>& upgrade) {
   websocket::stream_base::timeout limits{};
   limits.handshake_timeout = context_.config.handshake_timeout;
   limits.idle_timeout = context_.config.idle_timeout;
@@ -150,10 +151,11 @@ asio::awaitable<std::optional<protocol::ChannelOpen>> ConsoleChannel::read_open(
     co_return std::nullopt;
   }
   const auto session_number = "S-" + std::to_string(session_.id);
-  if (open->channel != kConsoleChannelId || open->session != session_number ||
-      open->window == 0 || open->window > protocol::kMaxChannelWindow) {
-    refuse(Error::bad_message, "channel_open must use channel 1, this session and a window of 1 "
-                               "byte to 16 MiB");
+  if (open->channel != kConsoleChannelId || open->session != session_number || open->window == 0 ||
+      open->window > protocol::kMaxChannelWindow) {
+    refuse(Error::bad_message,
+           "channel_open must use channel 1, this session and a window of 1 "
+           "byte to 16 MiB");
     co_return std::nullopt;
   }
   const auto scope = scope_for_kind(open->kind);
@@ -169,8 +171,8 @@ asio::awaitable<std::optional<protocol::ChannelOpen>> ConsoleChannel::read_open(
   }
   if (!granted) {
     // Refused here without asking the agent: the user's answer is already on record.
-    const auto close = close_message("not permitted by the user", Error::forbidden,
-                                     {{"scope", scope}});
+    const auto close =
+        close_message("not permitted by the user", Error::forbidden, {{"scope", scope}});
     co_await record(*open, close, true);
     finish(close);
     co_return std::nullopt;
@@ -202,8 +204,8 @@ asio::awaitable<std::optional<protocol::ChannelOpen>> ConsoleChannel::read_open(
   if (!answered_) co_await answer_.async_wait(asio::as_tuple(asio::use_awaitable));
   if (!answered_) {
     answered_ = true;
-    agent_->from_console(bridge_, protocol::ChannelClose{0, "no answer in time", "agent_timeout",
-                                                         json::object()});
+    agent_->from_console(
+        bridge_, protocol::ChannelClose{0, "no answer in time", "agent_timeout", json::object()});
     const auto close = close_message("the agent did not answer in time", Error::agent_timeout);
     co_await record(*open, close, false);
     recorded_ = true;
@@ -251,7 +253,8 @@ asio::awaitable<void> ConsoleChannel::pump() {
         finish(close_message("bad channel frame", Error::channel_error));
         continue;
       }
-      if (decoded->kind == protocol::FrameKind::data) bytes_from_console_ += decoded->payload.size();
+      if (decoded->kind == protocol::FrameKind::data)
+        bytes_from_console_ += decoded->payload.size();
       agent_->from_console(bridge_, std::move(frame));
       continue;
     }
@@ -279,7 +282,8 @@ asio::awaitable<void> ConsoleChannel::pump() {
       agent_->from_console(bridge_, std::move(*parsed));
     } else if (auto* close = std::get_if<protocol::ChannelClose>(&*parsed)) {
       // The technician stopped (Ctrl-C, a failed local write): the agent stops too.
-      auto reason = close->reason.empty() ? std::string("stopped by the technician") : close->reason;
+      auto reason =
+          close->reason.empty() ? std::string("stopped by the technician") : close->reason;
       agent_->from_console(bridge_, std::move(*parsed));
       auto outcome = close_message(reason, std::nullopt);
       outcome.code = "interrupted";
@@ -291,8 +295,9 @@ asio::awaitable<void> ConsoleChannel::pump() {
       finished_ = true;
       write_signal_.cancel();
     } else {
-      agent_->from_console(bridge_, protocol::ChannelClose{0, "unexpected message from the "
-                                                              "technician",
+      agent_->from_console(bridge_, protocol::ChannelClose{0,
+                                                           "unexpected message from the "
+                                                           "technician",
                                                            "unexpected_message", json::object()});
       finish(close_message("only channel_control and channel_close may follow channel_open",
                            Error::unexpected_message));
@@ -419,7 +424,8 @@ asio::awaitable<void> ConsoleChannel::write_loop() {
     auto [bytes, text] = std::move(write_queue_.front());
     write_queue_.pop_front();
     ws_.text(text);
-    auto [ec, n] = co_await ws_.async_write(asio::buffer(bytes), asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] =
+        co_await ws_.async_write(asio::buffer(bytes), asio::as_tuple(asio::use_awaitable));
     if (ec) {
       closed_ = true;
       beast::get_lowest_layer(ws_).socket().close(ec);
@@ -440,8 +446,8 @@ asio::awaitable<void> ConsoleChannel::record(const protocol::ChannelOpen& open,
   const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(
       started_.time_since_epoch().count() == 0 ? std::chrono::steady_clock::duration{}
                                                : std::chrono::steady_clock::now() - started_);
-  auto record = describe_channel(user_.name, open, outcome, duration, bytes_to_console_,
-                                 bytes_from_console_);
+  auto record =
+      describe_channel(user_.name, open, outcome, duration, bytes_to_console_, bytes_from_console_);
   TimelineEntry entry;
   entry.ticket_id = session_.ticket_id;
   entry.session_id = session_.id;

@@ -65,8 +65,8 @@ class ConsoleChannel : public std::enable_shared_from_this<ConsoleChannel> {
   // Records `close` on the ticket, then tells the console: a technician who reads the ticket
   // right after a tool returned finds the action there.
   void record_then_finish(protocol::ChannelClose close);
-  static boost::asio::awaitable<void> record_then_finish_owned(
-      std::shared_ptr<ConsoleChannel> self, protocol::ChannelClose close);
+  static boost::asio::awaitable<void> record_then_finish_owned(std::shared_ptr<ConsoleChannel> self,
+                                                               protocol::ChannelClose close);
 
   protocol::WsStream ws_;
   RelayContext& context_;
@@ -91,7 +91,7 @@ class ConsoleChannel : public std::enable_shared_from_this<ConsoleChannel> {
   bool answered_ = false;  // The agent accepted or refused the channel.
   bool refused_ = false;
   boost::asio::steady_timer answer_;
-  bool closed_ = false;    // The WebSocket is gone.
+  bool closed_ = false;  // The WebSocket is gone.
 };
 
 }  // namespace tether::relay

@@ -27,7 +27,10 @@ std::size_t complete_prefix(std::string_view bytes) {
   for (std::size_t back = 1; back <= 3 && back <= n; ++back) {
     const auto c = static_cast<unsigned char>(bytes[n - back]);
     if ((c & 0xC0) == 0x80) continue;  // A continuation byte: look further back.
-    const std::size_t need = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+    const std::size_t need = (c & 0xE0) == 0xC0   ? 2
+                             : (c & 0xF0) == 0xE0 ? 3
+                             : (c & 0xF8) == 0xF0 ? 4
+                                                  : 1;
     return need > back ? n - back : n;
   }
   return n;

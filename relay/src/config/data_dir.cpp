@@ -78,7 +78,8 @@ std::string add_user(const std::filesystem::path& data_dir, const std::string& n
     throw ConfigError("--role must be technician or admin");
   }
   if (name.empty() || name.size() > 64 ||
-      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@") !=
+      name.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@") !=
           std::string::npos) {
     throw ConfigError("a user name is 1 to 64 letters, digits, '.', '_', '-' or '@'");
   }

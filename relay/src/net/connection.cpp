@@ -104,9 +104,8 @@ asio::awaitable<void> serve_tls(protocol::TlsStream stream, beast::flat_buffer b
         co_return;
       }
       protocol::WsStream ws(std::move(stream));
-      auto console = std::make_shared<ConsoleChannel>(std::move(ws), context, remote,
-                                                      std::move(granted->first),
-                                                      std::move(granted->second));
+      auto console = std::make_shared<ConsoleChannel>(
+          std::move(ws), context, remote, std::move(granted->first), std::move(granted->second));
       co_await console->run(std::move(request));
       co_return;
     }

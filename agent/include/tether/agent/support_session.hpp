@@ -29,8 +29,8 @@ struct SupportOptions {
   diag::Thresholds thresholds;     ///< Health-check thresholds (agent config file).
   /// With --consent auto: the scopes granted (of those requested); all by default.
   std::vector<std::string> grant = {"diagnostics", "shell", "files", "processes", "logs"};
-  std::filesystem::path files_root;              ///< Allowed root for files; $HOME by default.
-  std::uint64_t max_file_bytes = 4ULL << 30;     ///< Largest file moved by put/get.
+  std::filesystem::path files_root;           ///< Allowed root for files; $HOME by default.
+  std::uint64_t max_file_bytes = 4ULL << 30;  ///< Largest file moved by put/get.
 };
 
 /// Exit statuses of run_support.

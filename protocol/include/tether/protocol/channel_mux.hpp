@@ -42,8 +42,8 @@ class ChannelMux;
 
 class Channel {
  public:
-  Channel(std::shared_ptr<ChannelMux> mux, std::uint32_t id, ChannelOpen open, std::uint32_t send_window,
-          std::uint32_t receive_window);
+  Channel(std::shared_ptr<ChannelMux> mux, std::uint32_t id, ChannelOpen open,
+          std::uint32_t send_window, std::uint32_t receive_window);
 
   std::uint32_t id() const { return id_; }
   const ChannelOpen& open_message() const { return open_; }

@@ -146,9 +146,9 @@ struct ChannelClose {
   bool operator==(const ChannelClose&) const = default;
 };
 
-using Message = std::variant<Hello, Welcome, JoinRequest, Consent, DiagRequest, DiagResult,
-                             SessionEnd, ErrorMessage, ChannelOpen, ChannelClose, ChannelAccept,
-                             ChannelControl>;
+using Message =
+    std::variant<Hello, Welcome, JoinRequest, Consent, DiagRequest, DiagResult, SessionEnd,
+                 ErrorMessage, ChannelOpen, ChannelClose, ChannelAccept, ChannelControl>;
 
 /// Deepest JSON nesting accepted in a control message (snapshots included).
 inline constexpr int kMaxJsonDepth = 64;
