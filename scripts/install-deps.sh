@@ -7,7 +7,7 @@ packages=(
   build-essential clang-16 cmake ninja-build ccache pkg-config git
   libboost1.81-dev libssl-dev libuv1-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libsqlite3-dev libgtest-dev libgmock-dev
-  libtomlplusplus-dev python3 python3-jsonschema iproute2 procps
+  libtomlplusplus-dev python3 python3-jsonschema python3-yaml iproute2 procps
 )
 
 missing=()
