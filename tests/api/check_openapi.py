@@ -20,7 +20,9 @@ python3-jsonschema (Debian packages).
 import base64
 import copy
 import hashlib
+import hmac
 import http.client
+import http.server
 import json
 import os
 import queue
@@ -38,6 +40,7 @@ import jsonschema
 import yaml
 
 ADMIN_PASSWORD = "correct horse battery staple"
+WEBHOOK_SECRET = "conformance-secret-0123456789"
 TECH_PASSWORD = "tina's long password 123"
 PROCESS_WAIT = 30  # seconds to wait for a line a started process must print
 REQUEST_TIMEOUT = 180  # a join waits for consent, diagnostics for the agent's collectors
@@ -226,6 +229,117 @@ class Process:
         return self.proc.returncode
 
 
+# ------------------------------------------------------------------------------ webhooks
+
+
+class WebhookReceiver:
+    """A local receiver for the relay's webhook: records every request, answers 204."""
+
+    def __init__(self):
+        received = self.received = queue.Queue()
+        self.all = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                self.send_response(204)
+                self.end_headers()
+                received.put(({k.lower(): v for k, v in self.headers.items()}, body))
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/hook" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for_first(self, timeout=PROCESS_WAIT):
+        if self.all:
+            return True
+        try:
+            self.all.append(self.received.get(timeout=timeout))
+            return True
+        except queue.Empty:
+            return False
+
+    def drain(self):
+        while True:
+            try:
+                self.all.append(self.received.get_nowait())
+            except queue.Empty:
+                return self.all
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def verify_signature(secret, header, body, now=None, tolerance=300):
+    """The check docs/integrations.md tells receivers to make. Returns None or why not."""
+    try:
+        fields = dict(part.split("=", 1) for part in header.split(","))
+        t = int(fields["t"])
+        given = fields["v1"]
+    except (ValueError, KeyError):
+        return "malformed X-Tether-Signature %r" % header
+    expected = hmac.new(secret.encode(), str(t).encode() + b"." + body,
+                        hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, given):
+        return "signature does not verify"
+    if abs((now or time.time()) - t) > tolerance:
+        return "t=%d is %d s from now" % (t, (now or time.time()) - t)
+    return None
+
+
+def check_webhook_requests(spec, checker, receiver):
+    requests = receiver.drain()
+    if not requests:
+        mismatch("webhooks: the receiver got no delivery", "webhook ticketEvent")
+        return
+    operation = spec.get("webhooks", {}).get("ticketEvent", {}).get("post")
+    if not operation:
+        mismatch("spec: webhooks.ticketEvent.post is missing")
+        return
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    validator = checker.validator_for(schema)
+    header_params = [deref(spec, p) for p in operation.get("parameters", [])]
+    seen = set()
+    for headers, body in requests:
+        problems = []
+        why = verify_signature(WEBHOOK_SECRET, headers.get("x-tether-signature", ""), body)
+        if why:
+            problems.append(why)
+        for param in header_params:
+            value = headers.get(param["name"].lower())
+            if value is None:
+                problems.append("no %s header" % param["name"])
+                continue
+            for e in checker.validator_for(param["schema"]).iter_errors(value):
+                problems.append("%s: %s" % (param["name"], e.message))
+        if headers.get("content-type", "").split(";")[0] != "application/json":
+            problems.append("Content-Type %r" % headers.get("content-type"))
+        try:
+            event = json.loads(body)
+        except ValueError:
+            problems.append("the body is not JSON")
+            event = None
+        if event is not None:
+            problems += schema_problems(validator, event)
+            if isinstance(event, dict) and event.get("event") != headers.get("x-tether-event"):
+                problems.append("X-Tether-Event %r but event %r"
+                                % (headers.get("x-tether-event"), event.get("event")))
+        kind = headers.get("x-tether-event", "?")
+        for problem in problems:
+            if (kind, problem) not in seen:
+                seen.add((kind, problem))
+                mismatch("webhooks: %s delivery %s: %s"
+                         % (kind, headers.get("x-tether-delivery"), problem),
+                         "webhook ticketEvent")
+    print("webhooks: %d deliveries received and checked" % len(requests), flush=True)
+
+
 # ------------------------------------------------------------------------------ the client
 
 
@@ -254,8 +368,9 @@ class Checker:
             root = copy.deepcopy(schema)
             root["components"] = self.spec["components"]
             root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-            self.validators[key] = jsonschema.Draft202012Validator(root)
-        return self.validators[key]
+            # The schema is kept with its validator so that its id() is never reused.
+            self.validators[key] = (schema, jsonschema.Draft202012Validator(root))
+        return self.validators[key][1]
 
     def call(self, method, template, params=None, body=None, raw=None, token=None,
              expect=None, query="", headers=None, note=""):
@@ -345,6 +460,34 @@ class Checker:
                 mismatch("%s: %d body does not match the spec: %s"
                          % (label, status, "; ".join(problems)))
         return status, parsed, got_headers, data
+
+    def unrouted(self, method, target, token, expect, code):
+        """A request that is no operation of the spec: the documented error with the Error
+        body (and, for 405, the Allow header HTTP requires)."""
+        conn = http.client.HTTPSConnection(self.host, self.port, context=self.tls,
+                                           timeout=REQUEST_TIMEOUT)
+        headers = {"Authorization": "Bearer " + token} if token else {}
+        label = "%s %s (no such operation)" % (method, target)
+        try:
+            conn.request(method, target, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as e:
+            mismatch("%s: request failed: %s" % (label, e), "unrouted")
+            return
+        finally:
+            conn.close()
+        body = self._json(data)
+        error_schema = {"$ref": "#/components/schemas/Error"}
+        problems = schema_problems(self.validator_for(error_schema), body)
+        got_code = body.get("error", {}).get("code") if isinstance(body, dict) else None
+        if response.status != expect or got_code != code:
+            problems.insert(0, "answered %d %s, expected %d %s"
+                            % (response.status, got_code, expect, code))
+        if expect == 405 and not response.getheader("Allow"):
+            problems.append("405 without an Allow header (RFC 9110 15.5.6)")
+        for problem in problems:
+            mismatch("%s: %s" % (label, problem), "unrouted")
 
     @staticmethod
     def _json(data):
@@ -448,6 +591,10 @@ def run_scenario(c, ctx):
     c.call("GET", "/api/v1/me", token=admin, expect=200)
     c.call("GET", "/api/v1/me", token=admin, raw=b"nope", expect=400, note="bad JSON body")
     c.call("GET", "/api/v1/users", token=admin, expect=200)
+    c.unrouted("DELETE", "/api/v1/tickets/T-1", admin, 405, "method_not_allowed")
+    c.unrouted("PUT", "/api/v1/me", None, 405, "method_not_allowed")
+    c.unrouted("GET", "/api/v1/no-such-thing", admin, 404, "not_found")
+    c.unrouted("GET", "/api/v1/tickets/T-1/nothing", None, 404, "not_found")
     c.call("GET", "/api/v1/users", expect=401, note="no token")
 
     # --- tickets
@@ -597,7 +744,13 @@ def run_scenario(c, ctx):
 
     # --- webhooks delivery log (admins only)
     W = "/api/v1/webhooks/deliveries"
-    c.call("GET", W, token=admin, expect=200)
+    if not ctx["receiver"].wait_for_first():
+        mismatch("webhooks: nothing reached the receiver within %d s" % PROCESS_WAIT,
+                 "webhook ticketEvent")
+    _, log, _, _ = c.call("GET", W, token=admin, expect=200)
+    if log is not None and not (log.get("deliveries") if isinstance(log, dict) else None):
+        mismatch("GET %s: empty after a delivery was received: %r" % (W, log),
+                 "GET " + W)
     c.call("GET", W, token=admin, query="status=pending&limit=5", expect=200)
     c.call("GET", W, token=admin, query="status=lost", expect=400, note="bad status")
     c.call("GET", W, token=tina, expect=403, note="not an admin")
@@ -743,6 +896,7 @@ def run_scenario(c, ctx):
 def live_check(spec, relay_bin, agent_bin, console_bin):
     work = tempfile.mkdtemp(prefix="tether-openapi-")
     processes = []
+    stoppers = []
     try:
         data = os.path.join(work, "relay")
         admin_file = os.path.join(work, "admin-password")
@@ -767,6 +921,17 @@ def live_check(spec, relay_bin, agent_bin, console_bin):
         if add.returncode != 0:
             mismatch("live: tether-relay user add failed: " + add.stderr.strip()[:500])
             return
+
+        receiver = WebhookReceiver()
+        stoppers.append(receiver.stop)
+        config_path = os.path.join(data, "relay.json")
+        with open(config_path) as f:
+            config = json.load(f)
+        config["webhooks"] = [{"name": "conformance", "url": receiver.url,
+                               "secret": WEBHOOK_SECRET, "events": ["*"],
+                               "timeout_ms": 5000, "retry_base_ms": 200}]
+        with open(config_path, "w") as f:
+            json.dump(config, f, indent=2)
 
         relay = Process([relay_bin, "serve", "--data", data, "--listen", "127.0.0.1:0"],
                         os.path.join(work, "relay.log"))
@@ -807,9 +972,11 @@ def live_check(spec, relay_bin, agent_bin, console_bin):
                          % (session, shell.returncode, shell.stderr.strip()[:300]))
 
         try:
-            run_scenario(checker, {"start_agent": start_agent, "run_shell": run_shell})
+            run_scenario(checker, {"start_agent": start_agent, "run_shell": run_shell,
+                                   "receiver": receiver})
         except RuntimeError as e:
             mismatch("live: stopped early: %s" % e)
+        check_webhook_requests(spec, checker, receiver)
         print("live: %d requests, %d operations exercised" % (checker.calls,
                                                               len(checker.exercised)),
               flush=True)
@@ -826,6 +993,8 @@ def live_check(spec, relay_bin, agent_bin, console_bin):
     finally:
         for p in reversed(processes):
             p.stop()
+        for stop in stoppers:
+            stop()
         if mismatches:
             for name in ("relay.log", "agent.log"):
                 path = os.path.join(work, name)
