@@ -31,6 +31,36 @@ protocol::TrustAnchor parse_trust(const std::string& fingerprint, const std::str
 
 }  // namespace
 
+std::string percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool unreserved = (byte >= 'A' && byte <= 'Z') || (byte >= 'a' && byte <= 'z') ||
+                            (byte >= '0' && byte <= '9') || byte == '-' || byte == '.' ||
+                            byte == '_' || byte == '~' || byte == ',';
+    if (unreserved) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 0x0f]);
+    }
+  }
+  return out;
+}
+
+std::string query_string(const std::vector<std::pair<std::string, std::string>>& query) {
+  std::string out;
+  for (const auto& [key, value] : query) {
+    if (value.empty()) continue;
+    out += out.empty() ? "?" : "&";
+    out += percent_encode(key) + "=" + percent_encode(value);
+  }
+  return out;
+}
+
 ApiClient::ApiClient(const std::string& relay, const std::string& fingerprint,
                      const std::string& ca_file, std::string token)
     : url_(parse_url(relay)),
@@ -49,6 +79,15 @@ ApiClient ApiClient::from_saved_credentials() {
 
 nlohmann::json ApiClient::get(const std::string& path) {
   return call(boost::beast::http::verb::get, path, std::nullopt, std::chrono::seconds(30));
+}
+
+nlohmann::json ApiClient::get(const std::string& path,
+                              const std::vector<std::pair<std::string, std::string>>& query) {
+  return get(path + query_string(query));
+}
+
+nlohmann::json ApiClient::patch(const std::string& path, const nlohmann::json& body) {
+  return call(boost::beast::http::verb::patch, path, body, std::chrono::seconds(30));
 }
 
 std::string ApiClient::get_raw(const std::string& path) {

@@ -86,42 +86,9 @@ int run_cli(int argc, char** argv) {
     };
   });
 
-  // tether ticket …
-  auto* ticket = app.add_subcommand("ticket", "Help-desk tickets");
-  ticket->require_subcommand(1);
-  std::string title, requester, description, ticket_id;
-  auto* ticket_new = ticket->add_subcommand("new", "Open a ticket");
-  ticket_new->add_option("--title", title, "One-line summary")->required();
-  ticket_new->add_option("--requester", requester, "Who asked for help");
-  ticket_new->add_option("--description", description, "What is wrong");
-  ticket_new->add_flag("--json", as_json, "Print JSON");
-  ticket_new->callback([&] {
-    action = [&] {
-      const auto t = ApiClient::from_saved_credentials().post(
-          "/tickets", {{"title", title}, {"requester", requester}, {"description", description}});
-      print(t, as_json, [](const json& v) {
-        return v.value("id", "?") + " created: " + v.value("title", "") + "\n";
-      });
-    };
-  });
-  auto* ticket_list = ticket->add_subcommand("list", "List tickets, newest first");
-  ticket_list->add_flag("--json", as_json, "Print JSON");
-  ticket_list->callback([&] {
-    action = [&] {
-      const auto reply = ApiClient::from_saved_credentials().get("/tickets");
-      print(reply.value("tickets", json::array()), as_json, render_ticket_list);
-    };
-  });
-  auto* ticket_show =
-      ticket->add_subcommand("show", "Show a ticket with its sessions and timeline");
-  ticket_show->add_option("TICKET", ticket_id, "Ticket, e.g. T-1")->required();
-  ticket_show->add_flag("--json", as_json, "Print JSON");
-  ticket_show->callback([&] {
-    action = [&] {
-      print(ApiClient::from_saved_credentials().get("/tickets/" + ticket_id), as_json,
-            render_ticket);
-    };
-  });
+  // tether ticket … (console/src/ticket_commands.cpp)
+  add_ticket_commands(app, action);
+  std::string ticket_id;
 
   // tether session …
   auto* session = app.add_subcommand("session", "Remote sessions");
@@ -157,10 +124,15 @@ int run_cli(int argc, char** argv) {
   });
   auto* end = session->add_subcommand("end", "End a session");
   end->add_option("SESSION", session_id, "Session, e.g. S-1")->required();
-  end->add_option("--note", note, "What was done, for the ticket");
+  auto* end_note = end->add_option(
+      "--note", note, "What was done, for the ticket (asked for when stdin is a terminal)");
   end->add_flag("--json", as_json, "Print JSON");
-  end->callback([&] {
-    action = [&] {
+  end->callback([&, end_note] {
+    action = [&, end_note] {
+      // A technician at a terminal is asked; a script without --note ends with no note.
+      if (end_note->count() == 0) {
+        if (auto typed = prompt_line("Note for the ticket (what was done): ")) note = *typed;
+      }
       const auto s = ApiClient::from_saved_credentials().post("/sessions/" + session_id + "/end",
                                                               {{"note", note}});
       print(s, as_json, [](const json& v) { return v.value("id", "?") + " ended.\n"; });
@@ -189,11 +161,15 @@ int run_cli(int argc, char** argv) {
       const auto reply = ApiClient::from_saved_credentials().post(
           "/sessions/" + session_id + "/diagnostics", body);
       print(reply, as_json, [](const json& v) {
-        return protocol::render_diagnostics_text(v.value("snapshot", json::object()));
+        const auto snapshot = v.value("snapshot", json::object());
+        // Articles whose finding ids match, from the relay ("faq"), after the shared report.
+        return protocol::render_diagnostics_text(snapshot) +
+               render_diag_faq(v.value("faq", json()), snapshot);
       });
     };
   });
 
+  add_helpdesk_commands(app, action);
   add_shell_commands(app, *session, action);
   add_exec_command(app, action);
   add_file_commands(app, action);

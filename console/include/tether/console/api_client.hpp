@@ -5,6 +5,9 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +27,15 @@ class CommandError : public std::runtime_error {
   int exit_code_;
 };
 
+/// `text` percent-encoded for a URL query value: everything but the unreserved characters
+/// A-Z a-z 0-9 - . _ ~ and the list separator "," as %XX (upper-case hex), so "a b&c" becomes
+/// "a%20b%26c" and "open,pending" stays as it is (the relay splits lists on ",").
+std::string percent_encode(std::string_view text);
+
+/// "?k1=v1&k2=v2" with every key and value percent-encoded, pairs with an empty value left
+/// out; "" when nothing is left.
+std::string query_string(const std::vector<std::pair<std::string, std::string>>& query);
+
 /// Exit status when the relay's identity does not match the pin.
 inline constexpr int kExitIdentity = 3;
 
@@ -36,6 +48,9 @@ class ApiClient {
   static ApiClient from_saved_credentials();
 
   nlohmann::json get(const std::string& path);
+  /// GET `path` with a query string built by query_string() from `query`.
+  nlohmann::json get(const std::string& path,
+                     const std::vector<std::pair<std::string, std::string>>& query);
   /// GET returning the body as it is (recordings); same error handling as get().
   std::string get_raw(const std::string& path);
 
@@ -44,6 +59,8 @@ class ApiClient {
   const std::string& token() const { return token_; }
   nlohmann::json post(const std::string& path, const nlohmann::json& body,
                       std::chrono::seconds timeout = std::chrono::seconds(30));
+  /// PATCH with a JSON body (partial updates); same error handling as get().
+  nlohmann::json patch(const std::string& path, const nlohmann::json& body);
 
  private:
   nlohmann::json call(boost::beast::http::verb method, const std::string& path,

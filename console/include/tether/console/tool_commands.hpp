@@ -4,6 +4,8 @@
 /// callback sets `action`, which run_cli runs after parsing. Files: console/src/*_commands.cpp.
 
 #include <functional>
+#include <optional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -23,5 +25,18 @@ void add_exec_command(CLI::App& app, std::function<void()>& action);
 void add_file_commands(CLI::App& app, std::function<void()>& action);
 /// `tether ps`, `kill`, `services`, `service`, `logs`.
 void add_process_commands(CLI::App& app, std::function<void()>& action);
+/// `tether ticket new|list|show|edit|assign|take|escalate|deescalate|note|status|reopen`
+/// (console/src/ticket_commands.cpp).
+void add_ticket_commands(CLI::App& app, std::function<void()>& action);
+/// `tether sla`, `tether report T-1`, `tether faq suggest|new|list|show|edit|link`,
+/// `tether webhooks log` (console/src/helpdesk_commands.cpp).
+void add_helpdesk_commands(CLI::App& app, std::function<void()>& action);
+
+/// When stdin is a terminal: writes `question` to stderr and returns the line typed (without
+/// its end). Nothing when stdin is not a terminal (scripts) or at end of input.
+std::optional<std::string> prompt_line(const std::string& question);
+
+/// Columns of the terminal on stdout, else kTableWidth (ticket_view.hpp).
+std::size_t output_width();
 
 }  // namespace tether::console
