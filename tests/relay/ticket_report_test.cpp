@@ -5,6 +5,7 @@
 
 #include "helpdesk/ticket_report.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -286,6 +287,15 @@ TEST(TicketReport, MistypedDetailsFromAgentsAreSkippedNotThrownOn) {
   EXPECT_EQ(report["notes"][0]["internal"], false);
   EXPECT_TRUE(report["findings"].empty());
   EXPECT_EQ(report["sla_outcome"], "unknown");
+}
+
+TEST(TicketReport, FindingsComeFromTheNewestSnapshotWhateverTheOrder) {
+  auto input = fixture();
+  std::reverse(input.snapshots.begin(), input.snapshots.end());
+  const auto report = build_ticket_report(input);
+  EXPECT_EQ(report["findings_at"], "2026-11-30T09:45:01Z");
+  ASSERT_EQ(report["findings"].size(), 1u);
+  EXPECT_EQ(report["findings"][0]["id"], "disk.root_low");
 }
 
 TEST(TicketReport, ASessionStillRunningHasNoDuration) {

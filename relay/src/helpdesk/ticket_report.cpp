@@ -10,6 +10,7 @@
 #include <chrono>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "api/rest_api.hpp"
 #include "helpdesk/sla.hpp"
@@ -246,11 +247,23 @@ json session_part(const SessionRecord& session, const ReportInput& input) {
   return out;
 }
 
-/// Critical and warning findings of the newest snapshot, critical first, in snapshot order.
-json latest_findings(const std::vector<Snapshot>& snapshots) {
+/// The newest snapshot of the ticket (by time, then id: the input lists them per session).
+const Snapshot* newest_snapshot(const std::vector<Snapshot>& snapshots) {
+  const Snapshot* newest = nullptr;
+  for (const auto& snapshot : snapshots) {
+    if (newest == nullptr ||
+        std::tie(snapshot.taken_at, snapshot.id) >= std::tie(newest->taken_at, newest->id)) {
+      newest = &snapshot;
+    }
+  }
+  return newest;
+}
+
+/// Critical and warning findings of a snapshot, critical first, in snapshot order.
+json problem_findings(const Snapshot* snapshot) {
   json out = json::array();
-  if (snapshots.empty()) return out;
-  const auto& data = snapshots.back().data;
+  if (snapshot == nullptr) return out;
+  const auto& data = snapshot->data;
   if (!data.is_object() || !data.contains("findings") || !data["findings"].is_array()) return out;
   for (const char* wanted : {"critical", "warning"}) {
     for (const auto& finding : data["findings"]) {
@@ -441,7 +454,8 @@ json build_ticket_report(const ReportInput& input) {
     timeline.push_back(timeline_json(entry));
   }
 
-  json findings = latest_findings(input.snapshots);
+  const Snapshot* newest = newest_snapshot(input.snapshots);
+  json findings = problem_findings(newest);
   json resolution = resolution_of(input);
   json faq = json::array();
   for (const auto& article : input.faq) {
@@ -451,8 +465,7 @@ json build_ticket_report(const ReportInput& input) {
   report["summary"] = summary_of(input, sessions, escalations, resolution);
   report["sessions"] = std::move(sessions);
   report["findings"] = std::move(findings);
-  report["findings_at"] =
-      input.snapshots.empty() ? json(nullptr) : json(time_text(input.snapshots.back().taken_at));
+  report["findings_at"] = newest != nullptr ? json(time_text(newest->taken_at)) : json(nullptr);
   report["escalations"] = std::move(escalations);
   report["notes"] = std::move(notes);
   report["resolution"] = std::move(resolution);
