@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -51,7 +52,7 @@ json with_all_strings(json value, const std::string& text) {
   return value;
 }
 
-/// Parse-ish: every tag in the document is one of the few the renderer writes, with only
+/// Parse-ish: elements nest and close; every tag is one of the few the renderer writes, with only
 /// class, id, lang, charset, name and content attributes, so text can never have become
 /// markup (a script, an image, a link, an event handler); and nothing is fetched from
 /// anywhere.
@@ -62,16 +63,27 @@ void expect_no_active_content(const std::string& html) {
       "th",       "td",   "ul",   "li",   "code",  "dl",    "dt",   "dd",     "br"};
   static const std::set<std::string> kAttributes = {"class", "id",      "lang",   "charset",
                                                     "name",  "content", "colspan"};
+  static const std::set<std::string> kVoid = {"!DOCTYPE", "meta", "br"};
   std::size_t tags = 0;
+  std::vector<std::string> open_elements;
   for (auto open = html.find('<'); open != std::string::npos; open = html.find('<', open + 1)) {
     const auto close = html.find('>', open);
     ASSERT_NE(close, std::string::npos) << html.substr(open, 80);
     std::string tag = html.substr(open + 1, close - open - 1);
     ASSERT_EQ(tag.find('<'), std::string::npos) << tag;
-    if (!tag.empty() && tag[0] == '/') tag.erase(0, 1);
+    const bool closing = !tag.empty() && tag[0] == '/';
+    if (closing) tag.erase(0, 1);
     const auto name_end = std::min(tag.find(' '), tag.size());
     const std::string name = tag.substr(0, name_end);
     EXPECT_TRUE(kTags.contains(name)) << "<" << tag << ">";
+    // Elements nest: every one opened is closed, innermost first.
+    if (closing) {
+      ASSERT_FALSE(open_elements.empty()) << "</" << name << "> closes nothing";
+      ASSERT_EQ(open_elements.back(), name) << "</" << name << "> at " << open;
+      open_elements.pop_back();
+    } else if (!kVoid.contains(name)) {
+      open_elements.push_back(name);
+    }
     if (name == "!DOCTYPE") continue;
     // Attributes: name="value", the value free of quotes.
     for (std::size_t i = name_end; i < tag.size();) {
@@ -88,6 +100,7 @@ void expect_no_active_content(const std::string& html) {
     }
     ++tags;
   }
+  EXPECT_TRUE(open_elements.empty()) << open_elements.size() << " left open";
   EXPECT_GT(tags, 10u);
   for (const char* remote : {"http://", "https://", "url(", "@import", "//cdn"}) {
     EXPECT_FALSE(has(html, remote)) << remote;
@@ -340,6 +353,7 @@ TEST(TicketReportRender, MalformedReportsNeverThrow) {
     EXPECT_EQ(html.rfind("<!DOCTYPE html>\n<html lang=\"en\">\n<head>", 0), 0u) << input;
     EXPECT_TRUE(html.ends_with("</html>\n")) << input;
     EXPECT_FALSE(has(html, "could not be rendered")) << input;
+    expect_no_active_content(html);
     EXPECT_EQ(md.rfind("# ", 0), 0u) << input;
     EXPECT_FALSE(has(md, "could not be rendered")) << input;
   }

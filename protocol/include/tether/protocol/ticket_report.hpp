@@ -1,7 +1,8 @@
 #pragma once
-/// Renders the ticket report JSON (relay's GET /api/v1/tickets/T-n/report, shape documented in
-/// docs/api.md) for people. Input comes from the network: missing or mistyped fields are
-/// shown as "?" or left out, never thrown on; all text is escaped for its format.
+/// Renders the ticket report JSON (relay's GET /api/v1/tickets/T-n/report, shape documented at
+/// build_ticket_report in relay/src/helpdesk/ticket_report.hpp) for people. Input comes from
+/// the network: missing or mistyped fields are shown as "?" or left out, never thrown on; all
+/// text is escaped for its format.
 
 #include <string>
 
