@@ -45,6 +45,8 @@ constexpr std::array kErrors{
     ErrorInfo{Error::shutting_down, "shutting_down", "the relay is shutting down", 503},
     ErrorInfo{Error::identity_mismatch, "identity_mismatch",
               "the peer's identity did not match the pinned certificate", 495},
+    ErrorInfo{Error::method_not_allowed, "method_not_allowed",
+              "this endpoint does not take that HTTP method", 405},
 };
 
 const ErrorInfo& info(Error e) noexcept {

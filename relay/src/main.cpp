@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "tether/relay/api_routes.hpp"
 #include "tether/relay/data_dir.hpp"
 #include "tether/relay/relay_config.hpp"
 #include "tether/relay/relay_server.hpp"
@@ -47,11 +48,18 @@ int main(int argc, char** argv) {
 
   auto* user_cmd = app.add_subcommand("user", "Manage technicians");
   user_cmd->require_subcommand(1);
-  std::string user_name, user_role = "technician";
+  std::string user_name, user_role = "technician", user_level;
   auto* user_add = user_cmd->add_subcommand("add", "Add a technician");
   user_add->add_option("--data", data_dir, "Data directory made by init")->required();
   user_add->add_option("--name", user_name, "User name")->required();
   user_add->add_option("--role", user_role, "technician (default) or admin");
+  user_add->add_option("--level", user_level,
+                       "Support level the technician works at: L1 (default), L2, L3 "
+                       "(admins: L3)");
+
+  auto* routes_cmd = app.add_subcommand("routes", "Print the REST API's routes (for tooling)");
+  bool routes_json = false;
+  routes_cmd->add_flag("--json", routes_json, "Print a JSON array of {method, path}");
   user_add->add_option("--password-file", password_file,
                        "Read the password from this file (else one is generated)");
 
@@ -73,10 +81,23 @@ int main(int argc, char** argv) {
     if (*user_add) {
       std::optional<std::string> password;
       if (!password_file.empty()) password = read_secret_file(password_file);
-      const auto generated = tether::relay::add_user(data_dir, user_name, user_role, password);
-      std::cout << "added " << user_role << " " << user_name << "\n";
+      const auto generated =
+          tether::relay::add_user(data_dir, user_name, user_role, password, user_level);
+      std::cout << "added " << user_role << " " << user_name
+                << (user_level.empty() ? "" : " at " + user_level) << "\n";
       if (!generated.empty()) {
         std::cout << "password: " << generated << "  (shown once; store it)\n";
+      }
+      return 0;
+    }
+    if (*routes_cmd) {
+      const auto routes = tether::relay::api_routes();
+      if (routes_json) {
+        auto out = nlohmann::json::array();
+        for (const auto& r : routes) out.push_back({{"method", r.method}, {"path", r.path}});
+        std::cout << out.dump(2) << "\n";
+      } else {
+        for (const auto& r : routes) std::cout << r.method << " " << r.path << "\n";
       }
       return 0;
     }

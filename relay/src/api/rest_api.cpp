@@ -1,5 +1,7 @@
 #include "api/rest_api.hpp"
 
+#include "api/api_util.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,11 +15,16 @@
 #include "broker/agent_connection.hpp"
 #include "broker/session_broker.hpp"
 #include "broker/shell_recorder.hpp"
+#include "helpdesk/session_diff_entry.hpp"
+#include "helpdesk/sla.hpp"
+#include "helpdesk/snapshot_diff.hpp"
+#include "helpdesk/ticket_rules.hpp"
 #include "relay_context.hpp"
 #include "tether/protocol/limits.hpp"
 #include "tether/protocol/message.hpp"
 #include "tether/protocol/support_code.hpp"
 #include "tether/protocol/time_format.hpp"
+#include "tether/relay/api_routes.hpp"
 
 namespace tether::relay {
 
@@ -28,48 +35,35 @@ using json = nlohmann::json;
 
 namespace {
 
-[[noreturn]] void fail(Error code, std::string message) {
-  throw ApiError{code, std::move(message)};
-}
+using namespace api;
 
-std::string ticket_number(std::int64_t id) {
-  return "T-" + std::to_string(id);
-}
-std::string session_number(std::int64_t id) {
-  return "S-" + std::to_string(id);
-}
-
-/// A required or optional string field of a request body, bounded in length.
-std::string text_field(const json& body, const char* key, bool required,
-                       std::size_t max = protocol::kMaxTextField) {
-  auto it = body.find(key);
-  if (it == body.end() || it->is_null()) {
-    if (required) fail(Error::bad_request, std::string("missing field \"") + key + "\"");
-    return {};
+// A session with the user's consent answers the requester (first response); a new ticket
+// becomes open and, when nobody holds it, the joining technician's.
+void note_session_started(Store& store, std::int64_t ticket_id, const std::string& technician) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto ticket = store.find_ticket(ticket_id);
+    if (!ticket) return;
+    Ticket t = *ticket;
+    json detail = {{"from", t.assignee.empty() ? json(nullptr) : json(t.assignee)}};
+    std::string summary;
+    if (!t.first_response_at) t.first_response_at = now();
+    if (t.assignee.empty()) {
+      t.assignee = technician;
+      summary = "Assigned to " + technician + " (joined a session)";
+    }
+    detail["to"] = t.assignee;
+    if (t.status == "new") {
+      t.status = "open";
+      detail["status"] = {{"from", "new"}, {"to", "open"}};
+      summary += std::string(summary.empty() ? "Status" : "; status") + " new → open";
+    }
+    std::vector<TimelineEntry> entries;
+    if (!summary.empty()) {
+      entries.push_back(ticket_entry(ticket_id, technician, "ticket.assigned", summary, detail));
+    }
+    if (ticket->first_response_at == t.first_response_at && entries.empty()) return;
+    if (store.update_ticket(t, entries)) return;
   }
-  if (!it->is_string()) fail(Error::bad_request, std::string("\"") + key + "\" must be a string");
-  auto value = it->get<std::string>();
-  if (value.size() > max) {
-    fail(Error::message_too_large,
-         std::string("\"") + key + "\" is longer than " + std::to_string(max) + " bytes");
-  }
-  if (required && value.find_first_not_of(" \t\r\n") == std::string::npos) {
-    fail(Error::bad_request, std::string("\"") + key + "\" must not be empty");
-  }
-  return value;
-}
-
-TimelineEntry entry_for(const SessionRecord& session, std::string actor, std::string kind,
-                        std::string summary, json detail = json::object()) {
-  TimelineEntry entry;
-  entry.ticket_id = session.ticket_id;
-  entry.session_id = session.id;
-  entry.at = now();
-  entry.actor = std::move(actor);
-  entry.kind = std::move(kind);
-  entry.summary = std::move(summary);
-  entry.detail = std::move(detail);
-  return entry;
 }
 
 // The scopes a technician asks for when joining: all of them unless the request names some.
@@ -112,73 +106,16 @@ std::string next_request_id() {
   return "r" + std::to_string(++counter);
 }
 
-/// One line for the timeline from a snapshot: what machine, how full its disks are.
-// Counts of the snapshot's findings per severity and the problems worth naming on the
-// timeline (critical and warning), tolerant of any shape an agent sends.
-json findings_digest(const json& snapshot) {
-  json counts = {{"critical", 0}, {"warning", 0}, {"info", 0}, {"ok", 0}};
-  json problems = json::array();
-  const auto findings = snapshot.find("findings");
-  if (findings == snapshot.end() || !findings->is_array()) return {{"counts", counts}};
-  for (const auto& finding : *findings) {
-    if (!finding.is_object()) continue;
-    const auto severity = finding.value("severity", json()).is_string()
-                              ? finding["severity"].get<std::string>()
-                              : std::string();
-    if (!counts.contains(severity)) continue;
-    counts[severity] = counts[severity].get<int>() + 1;
-    if ((severity == "critical" || severity == "warning") && problems.size() < 20) {
-      problems.push_back({{"id", finding.value("id", json()).is_string() ? finding["id"] : ""},
-                          {"severity", severity},
-                          {"summary", finding.value("summary", json()).is_string()
-                                          ? finding["summary"].get<std::string>().substr(0, 200)
-                                          : ""}});
-    }
-  }
-  return {{"counts", counts}, {"problems", problems}};
-}
-
-std::string snapshot_summary(const json& snapshot, const json& digest) {
-  std::string summary = "Diagnostics snapshot";
-  const auto system = snapshot.value("system", json::object());
-  if (system.is_object()) {
-    if (auto host = system.find("hostname"); host != system.end() && host->is_string()) {
-      summary += " of " + host->get<std::string>();
-    }
-    auto os = system.find("os");
-    if (os != system.end() && os->is_object()) {
-      auto pretty = os->find("pretty_name");
-      if (pretty != os->end() && pretty->is_string())
-        summary += " (" + pretty->get<std::string>() + ")";
-    }
-  }
-  const auto& counts = digest["counts"];
-  const int critical = counts["critical"].get<int>();
-  const int warning = counts["warning"].get<int>();
-  if (!snapshot.contains("findings")) {
-    std::size_t sections = 0;
-    for (const auto& [key, value] : snapshot.items()) sections += value.is_object() ? 1 : 0;
-    return summary + ", " + std::to_string(sections) + " sections";
-  }
-  if (critical == 0 && warning == 0) {
-    return summary + ": no problems found (" + std::to_string(counts["ok"].get<int>()) +
-           " checks passed)";
-  }
-  summary += ": " + std::to_string(critical) + " critical, " + std::to_string(warning) +
-             (warning == 1 ? " warning" : " warnings");
-  const auto& problems = digest["problems"];
-  for (std::size_t i = 0; i < problems.size() && i < 3; ++i) {
-    summary += (i == 0 ? " — " : "; ") + problems[i]["summary"].get<std::string>();
-  }
-  if (problems.size() > 3) summary += "; …";
-  return summary;
-}
-
 }  // namespace
 
-std::optional<std::int64_t> parse_object_id(std::string_view text, char prefix) {
-  if (text.size() > 2 && (text[0] == prefix || text[0] == std::tolower(prefix)) && text[1] == '-') {
-    text.remove_prefix(2);
+std::optional<std::int64_t> parse_object_id(std::string_view text, std::string_view prefix) {
+  if (text.size() > prefix.size() + 1 && text[prefix.size()] == '-') {
+    bool same = true;
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+      same = same && std::toupper(static_cast<unsigned char>(text[i])) ==
+                         std::toupper(static_cast<unsigned char>(prefix[i]));
+    }
+    if (same) text.remove_prefix(prefix.size() + 1);
   }
   if (text.empty() || text.size() > 18) return std::nullopt;
   std::int64_t value = 0;
@@ -190,16 +127,16 @@ std::optional<std::int64_t> parse_object_id(std::string_view text, char prefix) 
   return value;
 }
 
-json ticket_json(const Ticket& t) {
-  return {{"id", ticket_number(t.id)},
-          {"title", t.title},
-          {"description", t.description},
-          {"requester", t.requester},
-          {"status", t.status},
-          {"created_by", t.created_by},
-          {"created_at", protocol::format_time(t.created_at)},
-          {"updated_at", protocol::format_time(t.updated_at)}};
+std::optional<std::int64_t> parse_object_id(std::string_view text, char prefix) {
+  return parse_object_id(text, std::string_view(&prefix, 1));
 }
+
+RestApi::RestApi(RelayContext& context)
+    : context_(context),
+      sla_(std::make_unique<helpdesk::SlaPolicy>(
+          helpdesk::SlaPolicy::from_json(context.config.sla))) {}
+
+RestApi::~RestApi() = default;
 
 json session_json(const SessionRecord& s) {
   return {{"id", session_number(s.id)},
@@ -277,11 +214,163 @@ asio::awaitable<HttpResponse> RestApi::handle(const HttpRequest& request,
   co_return response;
 }
 
+namespace {
+
+using RouteHandler = std::function<asio::awaitable<json>(RestApi&, ApiRequest&)>;
+
+struct Route {
+  http::verb verb;
+  std::string_view pattern;  ///< Below /api/v1/; "{name}" matches one path segment.
+  bool authenticated;
+  int status;  ///< On success.
+  RouteHandler handler;
+};
+
+}  // namespace
+
+// The whole JSON API in one table, so the OpenAPI test can compare it with docs/openapi.yaml.
+// Handlers are RestApi members; the two non-JSON routes (recording downloads and the channel
+// WebSocket) are answered before routing and listed by api_routes() below.
+struct RestApiRoutes {
+  static const std::vector<Route>& all() {
+    using A = ApiRequest;
+    static const std::vector<Route> routes = {
+        {http::verb::get, "health", false, 200,
+         [](RestApi&, A&) -> asio::awaitable<json> {
+           co_return json{{"status", "ok"}, {"version", TETHER_VERSION}};
+         }},
+        {http::verb::post, "login", false, 200,
+         [](RestApi& api, A& r) { return api.login(r.body, r.client_address); }},
+        {http::verb::get, "me", true, 200,
+         [](RestApi&, A& r) -> asio::awaitable<json> {
+           co_return json{{"name", r.user.name},
+                          {"role", r.user.role},
+                          {"level", "L" + std::to_string(r.user.level)}};
+         }},
+        {http::verb::get, "users", true, 200, [](RestApi& api, A& r) { return api.list_users(r); }},
+        {http::verb::get, "tickets", true, 200,
+         [](RestApi& api, A& r) { return api.list_tickets(r); }},
+        {http::verb::post, "tickets", true, 201,
+         [](RestApi& api, A& r) { return api.create_ticket(r); }},
+        {http::verb::get, "tickets/{ticket}", true, 200,
+         [](RestApi& api, A& r) { return api.show_ticket(r); }},
+        {http::verb::patch, "tickets/{ticket}", true, 200,
+         [](RestApi& api, A& r) { return api.edit_ticket(r); }},
+        {http::verb::post, "tickets/{ticket}/assign", true, 200,
+         [](RestApi& api, A& r) { return api.assign_ticket(r); }},
+        {http::verb::post, "tickets/{ticket}/escalate", true, 200,
+         [](RestApi& api, A& r) { return api.escalate_ticket(r, true); }},
+        {http::verb::post, "tickets/{ticket}/deescalate", true, 200,
+         [](RestApi& api, A& r) { return api.escalate_ticket(r, false); }},
+        {http::verb::post, "tickets/{ticket}/notes", true, 201,
+         [](RestApi& api, A& r) { return api.add_note(r); }},
+        {http::verb::post, "tickets/{ticket}/status", true, 200,
+         [](RestApi& api, A& r) { return api.change_status(r); }},
+        {http::verb::post, "tickets/{ticket}/reopen", true, 200,
+         [](RestApi& api, A& r) { return api.reopen_ticket(r); }},
+        {http::verb::get, "tickets/{ticket}/report", true, 200,
+         [](RestApi& api, A& r) { return api.ticket_report(r); }},
+        {http::verb::post, "tickets/{ticket}/faq", true, 200,
+         [](RestApi& api, A& r) { return api.link_faq(r); }},
+        {http::verb::get, "sla", true, 200, [](RestApi& api, A& r) { return api.sla_overview(r); }},
+        {http::verb::get, "faq", true, 200, [](RestApi& api, A& r) { return api.list_faq(r); }},
+        {http::verb::post, "faq", true, 201, [](RestApi& api, A& r) { return api.create_faq(r); }},
+        {http::verb::get, "faq/suggestions", true, 200,
+         [](RestApi& api, A& r) { return api.faq_suggestions(r); }},
+        {http::verb::get, "faq/{faq}", true, 200,
+         [](RestApi& api, A& r) { return api.show_faq(r); }},
+        {http::verb::patch, "faq/{faq}", true, 200,
+         [](RestApi& api, A& r) { return api.edit_faq(r); }},
+        {http::verb::get, "webhooks/deliveries", true, 200,
+         [](RestApi& api, A& r) { return api.webhook_deliveries(r); }},
+        {http::verb::post, "sessions", true, 201,
+         [](RestApi& api, A& r) { return api.join_session(r.user, r.body, r.client_address); }},
+        {http::verb::get, "sessions/{session}", true, 200,
+         [](RestApi& api, A& r) { return api.show_session(r.user, session_param(r)); }},
+        {http::verb::post, "sessions/{session}/diagnostics", true, 201,
+         [](RestApi& api, A& r) { return api.take_diagnostics(r.user, session_param(r), r.body); }},
+        {http::verb::get, "sessions/{session}/recordings", true, 200,
+         [](RestApi& api, A& r) { return api.list_recordings(r.user, session_param(r)); }},
+        {http::verb::post, "sessions/{session}/end", true, 200,
+         [](RestApi& api, A& r) { return api.end_session(r.user, session_param(r), r.body); }},
+    };
+    return routes;
+  }
+
+  static std::int64_t session_param(const ApiRequest& r) {
+    auto id = parse_object_id(r.params.at(0), 'S');
+    if (!id) fail(Error::not_found, "no such session " + r.params.at(0).substr(0, 32));
+    return *id;
+  }
+};
+
+std::vector<ApiRoute> api_routes() {
+  std::vector<ApiRoute> out;
+  for (const auto& route : RestApiRoutes::all()) {
+    out.push_back(
+        {std::string(http::to_string(route.verb)), "/api/v1/" + std::string(route.pattern)});
+  }
+  out.push_back({"GET", "/api/v1/sessions/{session}/channel"});
+  out.push_back({"GET", "/api/v1/recordings/{session}/{name}"});
+  return out;
+}
+
+namespace {
+
+/// %XX and '+' decoded; nullopt for a broken escape.
+std::optional<std::string> percent_decode(std::string_view text) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] != '%') {
+      out += text[i];
+    } else {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int hi = hex(text[i + 1]);
+      const int lo = hex(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  std::map<std::string, std::string> out;
+  if (query.size() > 4096) fail(Error::bad_request, "the query string is too long");
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    auto key = percent_decode(pair.substr(0, eq));
+    auto value =
+        percent_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    if (!key || !value) fail(Error::bad_request, "the query string has a broken %-escape");
+    out[*key] = *value;
+  }
+  return out;
+}
+
+}  // namespace
+
 asio::awaitable<json> RestApi::route(const HttpRequest& request, const std::string& client_address,
                                      int& status) {
   std::string_view target = request.target();
-  if (auto query = target.find('?'); query != std::string_view::npos)
-    target = target.substr(0, query);
+  std::string_view query;
+  if (auto mark = target.find('?'); mark != std::string_view::npos) {
+    query = target.substr(mark + 1);
+    target = target.substr(0, mark);
+  }
   constexpr std::string_view kPrefix = "/api/v1/";
   if (!target.starts_with(kPrefix)) fail(Error::not_found, "no such endpoint");
   std::vector<std::string_view> parts;
@@ -291,16 +380,39 @@ asio::awaitable<json> RestApi::route(const HttpRequest& request, const std::stri
     if (slash == std::string_view::npos) break;
     rest.remove_prefix(slash + 1);
   }
-  const auto method = request.method();
-  auto is = [&](http::verb verb, std::initializer_list<std::string_view> path) {
-    if (verb != method || path.size() != parts.size()) return false;
-    std::size_t i = 0;
-    for (auto p : path) {
-      if (p != "*" && p != parts[i]) return false;
-      ++i;
+  const Route* found = nullptr;
+  bool path_known = false;
+  std::vector<std::string> params;
+  for (const auto& route : RestApiRoutes::all()) {
+    std::vector<std::string_view> pattern;
+    for (auto rest = route.pattern; !rest.empty();) {
+      const auto slash = rest.find('/');
+      pattern.push_back(rest.substr(0, slash));
+      if (slash == std::string_view::npos) break;
+      rest.remove_prefix(slash + 1);
     }
-    return true;
-  };
+    if (pattern.size() != parts.size()) continue;
+    std::vector<std::string> values;
+    bool match = true;
+    for (std::size_t i = 0; i < parts.size() && match; ++i) {
+      if (pattern[i].starts_with('{')) {
+        values.emplace_back(parts[i]);
+      } else {
+        match = pattern[i] == parts[i];
+      }
+    }
+    if (!match) continue;
+    path_known = true;
+    if (route.verb != request.method()) continue;
+    found = &route;
+    params = std::move(values);
+    break;
+  }
+  if (found == nullptr) {
+    fail(path_known ? Error::method_not_allowed : Error::not_found,
+         (path_known ? "method not allowed: " : "no such endpoint: ") +
+             std::string(request.method_string()) + " " + std::string(target));
+  }
 
   json body = json::object();
   if (!request.body().empty()) {
@@ -308,43 +420,13 @@ asio::awaitable<json> RestApi::route(const HttpRequest& request, const std::stri
     if (body.is_discarded()) fail(Error::bad_json, "the request body is not valid JSON");
     if (!body.is_object()) fail(Error::bad_request, "the request body must be a JSON object");
   }
-
-  if (is(http::verb::get, {"health"}))
-    co_return json{{"status", "ok"}, {"version", TETHER_VERSION}};
-  if (is(http::verb::post, {"login"})) co_return co_await login(body, client_address);
-
-  const User user = co_await authenticate(request);
-  auto id_of = [&](std::size_t index, char prefix) {
-    auto id = parse_object_id(parts[index], prefix);
-    if (!id)
-      fail(Error::not_found, "no such " + std::string(prefix == 'T' ? "ticket " : "session ") +
-                                 std::string(parts[index]));
-    return *id;
-  };
-  if (is(http::verb::get, {"me"})) co_return json{{"name", user.name}, {"role", user.role}};
-  if (is(http::verb::get, {"tickets"})) co_return co_await list_tickets();
-  if (is(http::verb::post, {"tickets"})) {
-    status = 201;
-    co_return co_await create_ticket(user, body);
-  }
-  if (is(http::verb::get, {"tickets", "*"})) co_return co_await show_ticket(id_of(1, 'T'));
-  if (is(http::verb::post, {"sessions"})) {
-    status = 201;
-    co_return co_await join_session(user, body, client_address);
-  }
-  if (is(http::verb::get, {"sessions", "*"})) co_return co_await show_session(user, id_of(1, 'S'));
-  if (is(http::verb::post, {"sessions", "*", "diagnostics"})) {
-    status = 201;
-    co_return co_await take_diagnostics(user, id_of(1, 'S'), body);
-  }
-  if (is(http::verb::get, {"sessions", "*", "recordings"})) {
-    co_return co_await list_recordings(user, id_of(1, 'S'));
-  }
-  if (is(http::verb::post, {"sessions", "*", "end"})) {
-    co_return co_await end_session(user, id_of(1, 'S'), body);
-  }
-  fail(Error::not_found,
-       "no such endpoint: " + std::string(request.method_string()) + " " + std::string(target));
+  ApiRequest api_request{request,         client_address,     User{},
+                         std::move(body), parse_query(query), std::move(params),
+                         found->status};
+  if (found->authenticated) api_request.user = co_await authenticate(request);
+  auto result = co_await found->handler(*this, api_request);
+  status = api_request.status;
+  co_return result;
 }
 
 asio::awaitable<User> RestApi::authenticate(const HttpRequest& request) {
@@ -394,46 +476,6 @@ asio::awaitable<json> RestApi::login(const json& body, const std::string& client
                  {"user", {{"name", user->name}, {"role", user->role}}}};
 }
 
-asio::awaitable<json> RestApi::create_ticket(const User& user, const json& body) {
-  auto title = text_field(body, "title", true, 512);
-  auto description = text_field(body, "description", false);
-  auto requester = text_field(body, "requester", false, 512);
-  auto ticket = co_await context_.store.run([=, name = user.name](Store& store) {
-    return store.create_ticket(title, description, requester, name, now());
-  });
-  co_return ticket_json(ticket);
-}
-
-asio::awaitable<json> RestApi::list_tickets() {
-  auto tickets = co_await context_.store.run([](Store& store) { return store.list_tickets(); });
-  json out = json::array();
-  for (const auto& t : tickets) out.push_back(ticket_json(t));
-  co_return json{{"tickets", out}};
-}
-
-asio::awaitable<json> RestApi::show_ticket(std::int64_t id) {
-  auto found = co_await context_.store.run([id](Store& store) {
-    struct Found {
-      std::optional<Ticket> ticket;
-      std::vector<SessionRecord> sessions;
-      std::vector<TimelineEntry> timeline;
-    } found;
-    found.ticket = store.find_ticket(id);
-    if (found.ticket) {
-      found.sessions = store.sessions_for_ticket(id);
-      found.timeline = store.timeline(id);
-    }
-    return found;
-  });
-  if (!found.ticket) fail(Error::not_found, "no such ticket " + ticket_number(id));
-  json out = ticket_json(*found.ticket);
-  out["sessions"] = json::array();
-  for (const auto& s : found.sessions) out["sessions"].push_back(session_json(s));
-  out["timeline"] = json::array();
-  for (const auto& e : found.timeline) out["timeline"].push_back(timeline_json(e));
-  co_return out;
-}
-
 asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
                                             const std::string& client_address) {
   const auto code_text = text_field(body, "code", true, 64);
@@ -465,7 +507,15 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
     return std::pair(store.find_ticket(id), store.find_support_code(code_hash));
   });
   if (!ticket) fail(Error::not_found, "no such ticket " + ticket_text);
-  if (ticket->status == "closed") fail(Error::conflict, ticket_text + " is closed");
+  if (ticket->status == "closed" || ticket->status == "resolved") {
+    fail(Error::conflict, ticket_number(ticket->id) + " is " + ticket->status +
+                              "; reopen it first (`tether ticket reopen " +
+                              ticket_number(ticket->id) + " --reason …`)");
+  }
+  if (auto why = helpdesk::check_may_act(ticket_number(ticket->id), ticket->level, user.name,
+                                         user.role, user.level)) {
+    fail(Error::forbidden, *why);
+  }
   if (!record)
     failed(Error::code_invalid, "no session is waiting for support code " + code->display());
   if (record->session_id)
@@ -482,19 +532,19 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
   }
 
   // The code is claimed before the user is asked, so it can never start two sessions.
-  auto session = co_await context_.store.run(
-      [&, name = user.name, device = agent->device(), id = *ticket_id](Store& store) {
-        auto created = store.create_session(id, name, "support_code", device, now());
-        if (!store.claim_support_code(code_hash, created.id)) {
-          store.end_session(created.id, now(), "support code already used");
-          return std::optional<SessionRecord>{};
-        }
-        store.append_timeline(entry_for(created, name, "session.requested",
+  auto session = co_await context_.store.run([&, name = user.name, device = agent->device(),
+                                              id = *ticket_id](Store& store) {
+    auto created = store.create_session(id, name, "support_code", device, now());
+    if (!store.claim_support_code(code_hash, created.id)) {
+      store.end_session(created.id, now(), "support code already used");
+      return std::optional<SessionRecord>{};
+    }
+    store.append_timeline(session_entry(created, name, "session.requested",
                                         name + " joined with support code " + code->display() +
                                             " on " + device + "; waiting for the user's consent",
                                         {{"device", device}, {"joined_by", "support_code"}}));
-        return std::optional<SessionRecord>(created);
-      });
+    return std::optional<SessionRecord>(created);
+  });
   if (!session) failed(Error::code_used, "support code " + code->display() + " was already used");
   agent->bind_session(session->id);
   co_await context_.broker.attach_session(session->id, code_hash);
@@ -537,16 +587,18 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
   auto updated = co_await context_.store.run([&, name = user.name](Store& store) {
     store.record_consent(session->id, consent);
     if (outcome == Error::ok) {
-      store.append_timeline(entry_for(*session, "agent:" + agent->hostname(), "consent.granted",
-                                      consent["by"].get<std::string>() + " granted consent to " +
-                                          name + " (scopes: " + scope_list(consent["scopes"]) + ")",
-                                      consent));
+      store.append_timeline(session_entry(*session, "agent:" + agent->hostname(), "consent.granted",
+                                          consent["by"].get<std::string>() +
+                                              " granted consent to " + name +
+                                              " (scopes: " + scope_list(consent["scopes"]) + ")",
+                                          consent));
+      note_session_started(store, session->ticket_id, name);
     } else {
       const std::string why = outcome == Error::consent_refused ? refusal_by + " refused consent"
                               : outcome == Error::consent_timeout
                                   ? "the user did not answer the consent prompt in time"
                                   : "the agent disconnected before the user answered";
-      store.append_timeline(entry_for(
+      store.append_timeline(session_entry(
           *session,
           outcome == Error::consent_refused ? "agent:" + agent->hostname() : std::string("relay"),
           "consent.refused", "Session not started: " + why, consent));
@@ -564,6 +616,8 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
                       ? "the user refused the session; nothing was shared"
                       : std::string(protocol::describe(outcome)));
   }
+  // The "before" picture, so the session's end can say what changed.
+  co_await capture_snapshot_quietly(*updated, user.name, "At session start");
   co_return session_json(*updated);
 }
 
@@ -590,6 +644,59 @@ asio::awaitable<json> RestApi::show_session(const User& user, std::int64_t id) {
   co_return out;
 }
 
+asio::awaitable<Snapshot> RestApi::capture_snapshot(const SessionRecord& session,
+                                                    std::shared_ptr<AgentConnection> agent,
+                                                    const std::string& actor,
+                                                    std::vector<std::string> sections,
+                                                    std::string moment) {
+  protocol::DiagRequest request;
+  request.id = next_request_id();
+  request.session = session_number(session.id);
+  request.sections = std::move(sections);
+  auto answer = co_await agent->request(request, request.id, context_.config.agent_request_timeout);
+  if (!answer) fail(static_cast<Error>(answer.error().value()), answer.error().message());
+  if (auto* error = std::get_if<protocol::ErrorMessage>(&*answer)) {
+    fail(protocol::error_from_string(error->code), "the agent refused: " + error->message);
+  }
+  auto* result = std::get_if<protocol::DiagResult>(&*answer);
+  if (result == nullptr) fail(Error::internal, "the agent answered with the wrong message");
+  const auto digest = helpdesk::findings_digest(result->snapshot);
+  auto summary = helpdesk::snapshot_summary(result->snapshot, digest);
+  if (!moment.empty()) summary = moment + ": " + summary;
+  co_return co_await context_.store.run([&, actor](Store& store) {
+    auto saved = store.save_snapshot(session.id, result->snapshot, now());
+    json detail = {
+        {"snapshot", saved.id}, {"findings", digest["counts"]}, {"problems", digest["problems"]}};
+    if (!moment.empty()) detail["moment"] = moment;
+    store.append_timeline(session_entry(session, actor, "diagnostics.snapshot", summary, detail));
+    return saved;
+  });
+}
+
+asio::awaitable<std::optional<Snapshot>> RestApi::capture_snapshot_quietly(
+    const SessionRecord& session, const std::string& actor, std::string moment) {
+  const bool granted = session.consent.is_object() && session.consent.contains("scopes") &&
+                       session.consent["scopes"].is_array() &&
+                       std::find(session.consent["scopes"].begin(), session.consent["scopes"].end(),
+                                 "diagnostics") != session.consent["scopes"].end();
+  if (!granted) co_return std::nullopt;
+  auto agent = co_await context_.broker.agent_for_session(session.id);
+  if (!agent) co_return std::nullopt;
+  std::string message;
+  try {
+    co_return co_await capture_snapshot(session, agent, actor, {}, moment);
+  } catch (const ApiError& e) {
+    message = e.message;
+  }
+  spdlog::warn("{}: no automatic snapshot: {}", session_number(session.id), message);
+  co_await context_.store.run([&](Store& store) {
+    store.append_timeline(session_entry(session, "relay", "diagnostics.failed",
+                                        moment + ": no diagnostics snapshot: " + message,
+                                        {{"reason", message}, {"moment", moment}}));
+  });
+  co_return std::nullopt;
+}
+
 asio::awaitable<json> RestApi::take_diagnostics(const User& user, std::int64_t id,
                                                 const json& body) {
   const auto session = co_await active_session_of(user, id);
@@ -599,54 +706,43 @@ asio::awaitable<json> RestApi::take_diagnostics(const User& user, std::int64_t i
   auto agent = co_await context_.broker.agent_for_session(id);
   if (!agent)
     fail(Error::agent_offline, "the agent of " + session_number(id) + " is not connected");
-  protocol::DiagRequest request;
-  request.id = next_request_id();
-  request.session = session_number(id);
-  if (auto sections = body.find("sections"); sections != body.end()) {
-    if (!sections->is_array() || sections->size() > 32) {
+  std::vector<std::string> sections;
+  if (auto list = body.find("sections"); list != body.end()) {
+    if (!list->is_array() || list->size() > 32) {
       fail(Error::bad_request, "\"sections\" must be a list of section names");
     }
-    for (const auto& s : *sections) {
+    for (const auto& s : *list) {
       if (!s.is_string() || s.get<std::string>().empty() || s.get<std::string>().size() > 64) {
         fail(Error::bad_request, "\"sections\" must be a list of section names");
       }
-      request.sections.push_back(s.get<std::string>());
+      sections.push_back(s.get<std::string>());
     }
   }
-  auto answer = co_await agent->request(request, request.id, context_.config.agent_request_timeout);
-  if (!answer) fail(static_cast<Error>(answer.error().value()), answer.error().message());
-  if (auto* error = std::get_if<protocol::ErrorMessage>(&*answer)) {
-    fail(protocol::error_from_string(error->code), "the agent refused: " + error->message);
-  }
-  auto* result = std::get_if<protocol::DiagResult>(&*answer);
-  if (result == nullptr) fail(Error::internal, "the agent answered with the wrong message");
-  const auto digest = findings_digest(result->snapshot);
-  const auto summary = snapshot_summary(result->snapshot, digest);
-  auto snapshot = co_await context_.store.run([&, name = user.name](Store& store) {
-    auto saved = store.save_snapshot(id, result->snapshot, now());
-    store.append_timeline(entry_for(session, name, "diagnostics.snapshot", summary,
-                                    {{"snapshot", saved.id},
-                                     {"findings", digest["counts"]},
-                                     {"problems", digest["problems"]}}));
-    return saved;
-  });
+  auto snapshot = co_await capture_snapshot(session, agent, user.name, std::move(sections), "");
+  auto articles = co_await context_.store.run([](Store& store) { return store.list_faq(""); });
   co_return json{{"session", session_number(id)},
                  {"snapshot_id", snapshot.id},
                  {"taken_at", protocol::format_time(snapshot.taken_at)},
-                 {"snapshot", std::move(result->snapshot)}};
+                 {"faq", faq_matches(articles, snapshot.data)},
+                 {"snapshot", std::move(snapshot.data)}};
 }
 
 asio::awaitable<json> RestApi::end_session(const User& user, std::int64_t id, const json& body) {
   const auto note = text_field(body, "note", false);
   const auto session = co_await active_session_of(user, id);
+  // The "after" picture, taken while the agent still serves the session.
+  co_await capture_snapshot_quietly(session, user.name, "At session end");
   if (auto agent = co_await context_.broker.agent_for_session(id)) {
     agent->send(protocol::SessionEnd{session_number(id), note, user.name});
   }
   co_await context_.broker.detach_session(id);
   auto ended = co_await context_.store.run([&, name = user.name](Store& store) {
     const auto at = now();
+    if (auto diff = helpdesk::session_diff_entry(store, session, name, at)) {
+      store.append_timeline(*diff);
+    }
     store.end_session(id, at, note);
-    store.append_timeline(entry_for(
+    store.append_timeline(session_entry(
         session, name, "session.ended",
         "Session " + session_number(id) + " ended by " + name + (note.empty() ? "" : ": " + note),
         {{"note", note}, {"by", name}, {"from", "technician"}}));

@@ -4,8 +4,12 @@
 // connection's strand and reach the store, the broker and agents by co_await.
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
@@ -18,6 +22,7 @@
 namespace tether::relay {
 
 struct RelayContext;
+class AgentConnection;
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
@@ -28,9 +33,28 @@ struct ApiError {
   std::string message;
 };
 
+namespace helpdesk {
+struct SlaPolicy;
+}
+
+/// One routed request: who asks, the JSON body (an object), the query parameters
+/// (percent-decoded), the path's placeholders in order, and the success status to answer.
+struct ApiRequest {
+  const HttpRequest& http;
+  const std::string& client_address;
+  User user;
+  nlohmann::json body;
+  std::map<std::string, std::string> query;
+  std::vector<std::string> params;
+  int status = 200;
+};
+
+struct RestApiRoutes;
+
 class RestApi {
  public:
-  explicit RestApi(RelayContext& context) : context_(context) {}
+  explicit RestApi(RelayContext& context);
+  ~RestApi();
 
   /// Answers one request. Never throws: storage failures become 500 `internal`.
   boost::asio::awaitable<HttpResponse> handle(const HttpRequest& request,
@@ -45,16 +69,40 @@ class RestApi {
   static HttpResponse error_response(const ApiError& error, unsigned version);
 
  private:
+  friend struct RestApiRoutes;
   boost::asio::awaitable<nlohmann::json> route(const HttpRequest& request,
                                                const std::string& client_address, int& status);
   boost::asio::awaitable<User> authenticate(const HttpRequest& request);
 
   boost::asio::awaitable<nlohmann::json> login(const nlohmann::json& body,
                                                const std::string& client_address);
-  boost::asio::awaitable<nlohmann::json> create_ticket(const User& user,
-                                                       const nlohmann::json& body);
-  boost::asio::awaitable<nlohmann::json> list_tickets();
-  boost::asio::awaitable<nlohmann::json> show_ticket(std::int64_t id);
+  // Tickets and the help-desk workflow (ticket_api.cpp).
+  boost::asio::awaitable<nlohmann::json> create_ticket(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> list_tickets(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> show_ticket(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> edit_ticket(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> assign_ticket(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> escalate_ticket(ApiRequest& r, bool upwards);
+  boost::asio::awaitable<nlohmann::json> add_note(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> change_status(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> reopen_ticket(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> ticket_report(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> link_faq(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> list_users(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> sla_overview(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> list_faq(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> create_faq(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> show_faq(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> edit_faq(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> faq_suggestions(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> webhook_deliveries(ApiRequest& r);
+
+  /// Reads the ticket, checks the caller's expected "version" and that the caller may act at
+  /// its level, lets `change` edit it and return the timeline entries to append, and writes
+  /// both atomically. `change` runs on the store thread and may throw ApiError.
+  boost::asio::awaitable<Ticket> update_ticket(
+      ApiRequest& r, std::int64_t id,
+      std::function<std::vector<TimelineEntry>(Ticket&, Store&)> change, bool check_level = true);
   boost::asio::awaitable<nlohmann::json> join_session(const User& user, const nlohmann::json& body,
                                                       const std::string& client_address);
   boost::asio::awaitable<nlohmann::json> show_session(const User& user, std::int64_t id);
@@ -67,15 +115,33 @@ class RestApi {
   boost::asio::awaitable<HttpResponse> download_recording(const HttpRequest& request);
 
   boost::asio::awaitable<SessionRecord> active_session_of(const User& user, std::int64_t id);
+  /// Asks the session's agent for diagnostics, stores the snapshot and its timeline entry
+  /// ("moment" prefixes the summary, e.g. "At session start"). Throws ApiError.
+  boost::asio::awaitable<Snapshot> capture_snapshot(const SessionRecord& session,
+                                                    std::shared_ptr<AgentConnection> agent,
+                                                    const std::string& actor,
+                                                    std::vector<std::string> sections,
+                                                    std::string moment);
+  /// The automatic snapshots at session start and end: only with the user's "diagnostics"
+  /// consent and a connected agent; a failure lands on the timeline, never on the caller.
+  boost::asio::awaitable<std::optional<Snapshot>> capture_snapshot_quietly(
+      const SessionRecord& session, const std::string& actor, std::string moment);
 
   RelayContext& context_;
+  std::unique_ptr<helpdesk::SlaPolicy> sla_;
 };
 
-/// JSON shapes shared by the API and its documentation.
-nlohmann::json ticket_json(const Ticket& ticket);
+/// JSON shapes shared by the API and its documentation. A ticket carries its SLA clocks as
+/// of `now` under `policy`.
+nlohmann::json ticket_json(const Ticket& ticket, const helpdesk::SlaPolicy& policy, TimePoint now);
 nlohmann::json session_json(const SessionRecord& session);
+/// Knowledge articles whose finding ids match the critical and warning findings of
+/// `snapshot`: {"<finding id>": [{"id": "FAQ-n", "title"}]}.
+nlohmann::json faq_matches(const std::vector<FaqArticle>& articles, const nlohmann::json& snapshot);
 nlohmann::json timeline_json(const TimelineEntry& entry);
 
+/// "T-12" → 12; prefix may be longer ("FAQ-3" with prefix "FAQ").
+std::optional<std::int64_t> parse_object_id(std::string_view text, std::string_view prefix);
 /// "T-12" → 12 (prefix optional, case-insensitive); nullopt for anything else.
 std::optional<std::int64_t> parse_object_id(std::string_view text, char prefix);
 

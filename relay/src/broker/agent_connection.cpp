@@ -1,5 +1,7 @@
 #include "broker/agent_connection.hpp"
 
+#include "helpdesk/session_diff_entry.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -317,6 +319,10 @@ asio::awaitable<void> AgentConnection::handle(protocol::Message message) {
       entry.summary = "Session S-" + std::to_string(session_id) + " ended by " + by +
                       " on the user's PC" + (reason.empty() ? "" : ": " + reason);
       entry.detail = {{"by", by}, {"reason", reason}, {"from", "agent"}};
+      // The agent is gone for new requests: the diff uses the snapshots the session has.
+      if (auto diff = helpdesk::session_diff_entry(store, *session, actor, at)) {
+        store.append_timeline(*diff);
+      }
       store.append_timeline(entry);
     });
     co_await context_.broker.detach_session(session_id);

@@ -63,7 +63,7 @@ InitResult init_data_dir(const InitOptions& options) {
     result.admin_password = password;
   }
   auto store = SqliteStore::open(config.database_file());
-  store->create_user(options.admin_user, "admin", hash_password(password));
+  store->create_user(options.admin_user, "admin", hash_password(password), 3);
   store.reset();
 
   // The configuration is written last: its presence marks a complete data directory.
@@ -72,7 +72,8 @@ InitResult init_data_dir(const InitOptions& options) {
 }
 
 std::string add_user(const std::filesystem::path& data_dir, const std::string& name,
-                     const std::string& role, std::optional<std::string> password) {
+                     const std::string& role, std::optional<std::string> password,
+                     const std::string& level) {
   const auto config = RelayConfig::load(data_dir);
   if (role != "technician" && role != "admin") {
     throw ConfigError("--role must be technician or admin");
@@ -83,6 +84,15 @@ std::string add_user(const std::filesystem::path& data_dir, const std::string& n
           std::string::npos) {
     throw ConfigError("a user name is 1 to 64 letters, digits, '.', '_', '-' or '@'");
   }
+  int level_number = 0;
+  if (level.size() == 2 && (level[0] == 'L' || level[0] == 'l') && level[1] >= '1' &&
+      level[1] <= '3') {
+    level_number = level[1] - '0';
+  } else if (!level.empty()) {
+    throw ConfigError("--level must be L1, L2 or L3");
+  }
+  // Admins work at every level; a technician starts at L1 unless told otherwise.
+  if (level_number == 0) level_number = role == "admin" ? 3 : 1;
   std::string generated;
   if (!password) {
     generated = random_token(18);
@@ -90,7 +100,7 @@ std::string add_user(const std::filesystem::path& data_dir, const std::string& n
   }
   auto store = SqliteStore::open(config.database_file());
   if (store->find_user(name)) throw ConfigError("there is already a user named " + name);
-  store->create_user(name, role, hash_password(*password));
+  store->create_user(name, role, hash_password(*password), level_number);
   return generated;
 }
 

@@ -4,6 +4,9 @@
 #include <functional>
 #include <map>
 
+#include "helpdesk/sla.hpp"
+#include "webhooks/webhook_target.hpp"
+
 namespace tether::relay {
 namespace {
 
@@ -77,6 +80,26 @@ RelayConfig RelayConfig::load(const std::filesystem::path& data_dir) {
       {"failure_window_seconds",
        duration_setter(config.failure_window, 1, 86400, "failure_window_seconds")},
       {"threads", int_setter(config.threads, 0, 256, "threads")},
+      {"sla_check_interval_seconds",
+       duration_setter(config.sla_check_interval, 1, 3600, "sla_check_interval_seconds")},
+      {"sla",
+       [&config](const nlohmann::json& value) {
+         try {
+           (void)helpdesk::SlaPolicy::from_json(value);
+         } catch (const std::invalid_argument& e) {
+           throw ConfigError(std::string("sla: ") + e.what());
+         }
+         config.sla = value;
+       }},
+      {"webhooks",
+       [&config](const nlohmann::json& value) {
+         try {
+           (void)parse_webhook_targets(value, config.data_dir);
+         } catch (const std::invalid_argument& e) {
+           throw ConfigError(std::string("webhooks: ") + e.what());
+         }
+         config.webhooks = value;
+       }},
   };
   for (const auto& [key, value] : json.items()) {
     const auto setter = setters.find(key);
@@ -105,6 +128,9 @@ nlohmann::json RelayConfig::to_json() const {
       {"login_failure_limit", login_failure_limit},
       {"failure_window_seconds", failure_window.count()},
       {"threads", threads},
+      {"sla_check_interval_seconds", sla_check_interval.count()},
+      {"sla", sla},
+      {"webhooks", webhooks},
   };
 }
 

@@ -37,6 +37,7 @@ enum class Error {
   internal = 24,            ///< Bug or storage failure on the relay; logged there.
   shutting_down = 25,       ///< The relay is stopping; reconnect later.
   identity_mismatch = 26,   ///< Peer's TLS identity did not match the pinned one.
+  method_not_allowed = 27,  ///< The route exists but not for this HTTP method.
 };
 
 /// Stable wire name, e.g. "bad_json". Never empty.

@@ -28,9 +28,11 @@ struct InitResult {
 InitResult init_data_dir(const InitOptions& options);
 
 /// `tether-relay user add`: adds a technician (role "technician" or "admin") to an existing
-/// data directory. Returns the password, generated when `password` is empty. Throws
-/// ConfigError for a missing data directory, a bad role, or a name already taken.
+/// data directory, working at support `level` ("L1".."L3"; empty: L1 for technicians, L3 for
+/// admins). Returns the password, generated when `password` is empty. Throws ConfigError for
+/// a missing data directory, a bad role or level, or a name already taken.
 std::string add_user(const std::filesystem::path& data_dir, const std::string& name,
-                     const std::string& role, std::optional<std::string> password);
+                     const std::string& role, std::optional<std::string> password,
+                     const std::string& level = {});
 
 }  // namespace tether::relay

@@ -34,6 +34,13 @@ struct RelayConfig {
   int login_failure_limit = 10;
   std::chrono::seconds failure_window{300};
   int threads = 0;  ///< 0: one per core.
+  /// SLA policy (targets per priority, business hours, holidays, reopen window); see
+  /// README "SLA policy". Empty: the defaults.
+  nlohmann::json sla = nlohmann::json::object();
+  /// Webhook receivers (docs/integrations.md). Empty: none.
+  nlohmann::json webhooks = nlohmann::json::array();
+  /// How often the relay looks for SLA breaches to put on the timeline.
+  std::chrono::seconds sla_check_interval{15};
 
   std::filesystem::path config_file() const { return data_dir / "relay.json"; }
   std::filesystem::path database_file() const { return data_dir / "tether.db"; }

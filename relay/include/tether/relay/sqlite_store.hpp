@@ -25,18 +25,18 @@ class SqliteStore final : public Store {
   static int schema_version();
 
   std::optional<User> find_user(std::string_view name) override;
-  User create_user(std::string_view name, std::string_view role,
-                   std::string_view password_hash) override;
+  User create_user(std::string_view name, std::string_view role, std::string_view password_hash,
+                   int level = 1) override;
   std::int64_t count_users() override;
+  std::vector<User> list_users() override;
 
   void save_token(std::string_view token_hash, std::int64_t user_id, TimePoint expires_at) override;
   std::optional<User> user_for_token(std::string_view token_hash, TimePoint now) override;
 
-  Ticket create_ticket(std::string_view title, std::string_view description,
-                       std::string_view requester, std::string_view created_by,
-                       TimePoint now) override;
+  Ticket create_ticket(const Ticket& fields, TimelineEntry created_entry, TimePoint now) override;
   std::optional<Ticket> find_ticket(std::int64_t id) override;
   std::vector<Ticket> list_tickets() override;
+  bool update_ticket(const Ticket& ticket, const std::vector<TimelineEntry>& entries) override;
 
   SessionRecord create_session(std::int64_t ticket_id, std::string_view technician,
                                std::string_view joined_by, std::string_view device,
@@ -48,10 +48,27 @@ class SqliteStore final : public Store {
 
   TimelineEntry append_timeline(const TimelineEntry& entry) override;
   std::vector<TimelineEntry> timeline(std::int64_t ticket_id) override;
+  std::vector<TimelineEntry> timeline_since(std::int64_t after_id, std::size_t limit) override;
 
   Snapshot save_snapshot(std::int64_t session_id, const nlohmann::json& data,
                          TimePoint at) override;
   std::optional<Snapshot> latest_snapshot(std::int64_t session_id) override;
+  std::vector<Snapshot> snapshots_for_session(std::int64_t session_id) override;
+  std::optional<Snapshot> latest_ticket_snapshot(std::int64_t ticket_id) override;
+
+  FaqArticle create_faq(const FaqArticle& fields, TimePoint now) override;
+  std::optional<FaqArticle> find_faq(std::int64_t id) override;
+  std::vector<FaqArticle> list_faq(std::string_view search) override;
+  bool update_faq(const FaqArticle& article, TimePoint now) override;
+  bool link_faq(std::int64_t ticket_id, std::int64_t faq_id, TimePoint now) override;
+  std::vector<FaqArticle> faq_for_ticket(std::int64_t ticket_id) override;
+
+  std::int64_t webhook_cursor(std::string_view webhook) override;
+  void enqueue_deliveries(std::string_view webhook, const std::vector<WebhookDelivery>& deliveries,
+                          std::int64_t cursor) override;
+  std::vector<WebhookDelivery> due_deliveries(TimePoint now, std::size_t limit) override;
+  void record_delivery_attempt(const WebhookDelivery& delivery) override;
+  std::vector<WebhookDelivery> webhook_log(std::size_t limit, std::string_view status) override;
 
   void save_support_code(const SupportCodeRecord& record) override;
   std::optional<SupportCodeRecord> find_support_code(std::string_view code_hash) override;

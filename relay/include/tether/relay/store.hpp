@@ -32,6 +32,14 @@ struct User {
   std::string name;
   std::string role;           ///< "admin" or "technician".
   std::string password_hash;  ///< PHC-style string from PasswordHasher.
+  int level = 1;              ///< Highest support level the technician works at (1..3).
+};
+
+/// A span during which a ticket's SLA clocks stand still (pending, or resolved before a
+/// reopen); `to` is empty while it lasts.
+struct TicketPause {
+  TimePoint from;
+  std::optional<TimePoint> to;
 };
 
 struct Ticket {
@@ -39,10 +47,27 @@ struct Ticket {
   std::string title;
   std::string description;
   std::string requester;
-  std::string status;  ///< "new", "open", "pending", "resolved", "closed".
+  std::string requester_email;
+  std::string category;
+  std::string impact = "medium";   ///< "low", "medium", "high".
+  std::string urgency = "medium";  ///< "low", "medium", "high".
+  std::string priority = "P3";     ///< "P1".."P4", from impact × urgency.
+  int level = 1;                   ///< Support level L1..L3.
+  std::string assignee;            ///< Technician's name; empty when unassigned.
+  std::string device;              ///< Free text: the PC concerned.
+  std::string external_system;     ///< e.g. "glpi", "jira"; empty when none.
+  std::string external_key;        ///< The ticket's key in that system.
+  std::string status = "new";      ///< "new", "open", "pending", "resolved", "closed".
+  std::string resolution;          ///< The note that resolved it.
   std::string created_by;
   TimePoint created_at;
   TimePoint updated_at;
+  std::optional<TimePoint> first_response_at;
+  std::optional<TimePoint> resolved_at;  ///< Set while resolved or closed.
+  std::optional<TimePoint> closed_at;
+  std::vector<TicketPause> pauses;
+  int sla_breaches = 0;      ///< Bits already announced: 1 first response, 2 resolution.
+  std::int64_t version = 1;  ///< Bumped by every update (optimistic concurrency).
 };
 
 struct SessionRecord {
@@ -88,6 +113,37 @@ struct Snapshot {
   nlohmann::json data;
 };
 
+/// A knowledge article ("FAQ-<id>"), linked from tickets and matched to findings by id.
+struct FaqArticle {
+  std::int64_t id = 0;
+  std::string title;
+  std::string body;  ///< Markdown.
+  std::vector<std::string> finding_ids;
+  std::vector<std::string> categories;
+  std::string created_by;
+  TimePoint created_at;
+  TimePoint updated_at;
+  std::int64_t version = 1;
+};
+
+/// One webhook delivery: one timeline entry sent to one configured receiver.
+struct WebhookDelivery {
+  std::int64_t id = 0;
+  std::string webhook;        ///< The receiver's name in the relay config.
+  std::int64_t entry_id = 0;  ///< The timeline entry it announces.
+  std::int64_t ticket_id = 0;
+  std::string event;               ///< The entry's kind, e.g. "ticket.escalated".
+  std::string payload;             ///< The exact JSON body sent (and signed).
+  std::string status = "pending";  ///< "pending", "delivered", "failed" (gave up).
+  int attempts = 0;
+  TimePoint created_at;
+  TimePoint next_attempt_at;
+  std::optional<TimePoint> last_attempt_at;
+  std::optional<int> last_http_status;
+  std::string last_error;
+  std::optional<TimePoint> delivered_at;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -96,8 +152,10 @@ class Store {
   virtual std::optional<User> find_user(std::string_view name) = 0;
   /// Throws StoreError if the name exists.
   virtual User create_user(std::string_view name, std::string_view role,
-                           std::string_view password_hash) = 0;
+                           std::string_view password_hash, int level = 1) = 0;
   virtual std::int64_t count_users() = 0;
+  /// By name.
+  virtual std::vector<User> list_users() = 0;
 
   // API tokens (only their SHA-256 is stored).
   virtual void save_token(std::string_view token_hash, std::int64_t user_id,
@@ -105,13 +163,18 @@ class Store {
   /// The user holding an unexpired token with this hash.
   virtual std::optional<User> user_for_token(std::string_view token_hash, TimePoint now) = 0;
 
-  // Tickets. create_ticket also appends the "ticket.created" timeline entry.
-  virtual Ticket create_ticket(std::string_view title, std::string_view description,
-                               std::string_view requester, std::string_view created_by,
+  // Tickets. create_ticket stores every field of `fields` except id and version (created_at
+  // and updated_at become `now`) and appends `created_entry` (its ticket_id filled in, a
+  // "{ticket}" in its summary replaced by "T-<id>") in the same transaction.
+  virtual Ticket create_ticket(const Ticket& fields, TimelineEntry created_entry,
                                TimePoint now) = 0;
   virtual std::optional<Ticket> find_ticket(std::int64_t id) = 0;
   /// Newest first.
   virtual std::vector<Ticket> list_tickets() = 0;
+  /// Writes every mutable field of `ticket` and appends `entries`, in one transaction, only
+  /// if the stored version is still `ticket.version`; the stored version becomes
+  /// ticket.version + 1. False (nothing written) when someone else updated it first.
+  virtual bool update_ticket(const Ticket& ticket, const std::vector<TimelineEntry>& entries) = 0;
 
   // Sessions.
   virtual SessionRecord create_session(std::int64_t ticket_id, std::string_view technician,
@@ -128,11 +191,45 @@ class Store {
   // Timeline, in insertion order. Appending touches the ticket's updated_at.
   virtual TimelineEntry append_timeline(const TimelineEntry& entry) = 0;
   virtual std::vector<TimelineEntry> timeline(std::int64_t ticket_id) = 0;
+  /// Entries of all tickets with id > after_id, oldest first, at most `limit`.
+  virtual std::vector<TimelineEntry> timeline_since(std::int64_t after_id, std::size_t limit) = 0;
 
   // Diagnostics snapshots.
   virtual Snapshot save_snapshot(std::int64_t session_id, const nlohmann::json& data,
                                  TimePoint at) = 0;
   virtual std::optional<Snapshot> latest_snapshot(std::int64_t session_id) = 0;
+  /// All snapshots of a session, oldest first.
+  virtual std::vector<Snapshot> snapshots_for_session(std::int64_t session_id) = 0;
+  /// The newest snapshot of any session of the ticket.
+  virtual std::optional<Snapshot> latest_ticket_snapshot(std::int64_t ticket_id) = 0;
+
+  // Knowledge articles.
+  virtual FaqArticle create_faq(const FaqArticle& fields, TimePoint now) = 0;
+  virtual std::optional<FaqArticle> find_faq(std::int64_t id) = 0;
+  /// Newest first; `search` (case-insensitive substring of title, body, finding ids or
+  /// categories) filters when not empty.
+  virtual std::vector<FaqArticle> list_faq(std::string_view search) = 0;
+  /// Like update_ticket: only if the stored version is still `article.version`.
+  virtual bool update_faq(const FaqArticle& article, TimePoint now) = 0;
+  /// False if the link already existed.
+  virtual bool link_faq(std::int64_t ticket_id, std::int64_t faq_id, TimePoint now) = 0;
+  virtual std::vector<FaqArticle> faq_for_ticket(std::int64_t ticket_id) = 0;
+
+  // Webhook deliveries (an outbox: rows are written before anything is sent).
+  /// The last timeline id already turned into deliveries for `webhook` (0 at first).
+  virtual std::int64_t webhook_cursor(std::string_view webhook) = 0;
+  /// Stores `deliveries` (one per timeline entry; an entry already queued for this webhook
+  /// is skipped) and moves the cursor to `cursor`, in one transaction.
+  virtual void enqueue_deliveries(std::string_view webhook,
+                                  const std::vector<WebhookDelivery>& deliveries,
+                                  std::int64_t cursor) = 0;
+  /// Pending deliveries whose next attempt is due, oldest first.
+  virtual std::vector<WebhookDelivery> due_deliveries(TimePoint now, std::size_t limit) = 0;
+  /// Saves the outcome of an attempt: status, attempts, next_attempt_at, last_* and
+  /// delivered_at of `delivery` (matched by id).
+  virtual void record_delivery_attempt(const WebhookDelivery& delivery) = 0;
+  /// Newest first; `status` filters when not empty.
+  virtual std::vector<WebhookDelivery> webhook_log(std::size_t limit, std::string_view status) = 0;
 
   // Support codes.
   virtual void save_support_code(const SupportCodeRecord& record) = 0;

@@ -12,7 +12,7 @@ namespace tether::relay {
 namespace {
 
 // Each entry moves the schema one version forward; never edit a released entry, append.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id            INTEGER PRIMARY KEY,
@@ -74,6 +74,66 @@ CREATE TABLE support_codes (
   session_id  INTEGER REFERENCES sessions(id)
 );
 )sql",
+    // 2: the help-desk workflow (priority, levels, SLA, knowledge base, webhook outbox).
+    R"sql(
+ALTER TABLE users ADD COLUMN level INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE tickets ADD COLUMN requester_email TEXT NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN category TEXT NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN impact TEXT NOT NULL DEFAULT 'medium';
+ALTER TABLE tickets ADD COLUMN urgency TEXT NOT NULL DEFAULT 'medium';
+ALTER TABLE tickets ADD COLUMN priority TEXT NOT NULL DEFAULT 'P3';
+ALTER TABLE tickets ADD COLUMN level INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE tickets ADD COLUMN assignee TEXT NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN device TEXT NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN external_system TEXT NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN external_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN resolution TEXT NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN first_response_at INTEGER;
+ALTER TABLE tickets ADD COLUMN resolved_at INTEGER;
+ALTER TABLE tickets ADD COLUMN closed_at INTEGER;
+ALTER TABLE tickets ADD COLUMN pauses TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE tickets ADD COLUMN sla_breaches INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tickets ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE faq (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  title       TEXT NOT NULL,
+  body        TEXT NOT NULL,
+  finding_ids TEXT NOT NULL,
+  categories  TEXT NOT NULL,
+  created_by  TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  version     INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE faq_links (
+  ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+  faq_id    INTEGER NOT NULL REFERENCES faq(id),
+  linked_at INTEGER NOT NULL,
+  PRIMARY KEY (ticket_id, faq_id)
+);
+CREATE TABLE webhook_cursors (
+  webhook  TEXT PRIMARY KEY,
+  entry_id INTEGER NOT NULL
+);
+CREATE TABLE webhook_deliveries (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  webhook          TEXT NOT NULL,
+  entry_id         INTEGER NOT NULL,
+  ticket_id        INTEGER NOT NULL,
+  event            TEXT NOT NULL,
+  payload          TEXT NOT NULL,
+  status           TEXT NOT NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  created_at       INTEGER NOT NULL,
+  next_attempt_at  INTEGER NOT NULL,
+  last_attempt_at  INTEGER,
+  last_http_status INTEGER,
+  last_error       TEXT NOT NULL DEFAULT '',
+  delivered_at     INTEGER,
+  UNIQUE (webhook, entry_id)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+)sql",
 };
 
 std::int64_t to_millis(TimePoint t) {
@@ -107,6 +167,9 @@ class Statement {
   Statement& bind(int index, std::optional<std::int64_t> value) {
     check(value ? sqlite3_bind_int64(stmt_, index, *value) : sqlite3_bind_null(stmt_, index));
     return *this;
+  }
+  Statement& bind(int index, std::optional<TimePoint> value) {
+    return value ? bind(index, *value) : bind_null(index);
   }
   Statement& bind_null(int index) {
     check(sqlite3_bind_null(stmt_, index));
@@ -179,16 +242,115 @@ class Transaction {
   bool committed_ = false;
 };
 
-constexpr const char* kUserColumns = "id, name, role, password_hash";
+constexpr const char* kUserColumns = "id, name, role, password_hash, level";
 User read_user(const Statement& s) {
-  return User{s.integer(0), s.text(1), s.text(2), s.text(3)};
+  return User{s.integer(0), s.text(1), s.text(2), s.text(3), static_cast<int>(s.integer(4))};
+}
+
+nlohmann::json pauses_json(const std::vector<TicketPause>& pauses) {
+  auto out = nlohmann::json::array();
+  for (const auto& p : pauses) {
+    out.push_back({to_millis(p.from), p.to ? nlohmann::json(to_millis(*p.to)) : nlohmann::json()});
+  }
+  return out;
+}
+
+std::vector<TicketPause> pauses_from(const nlohmann::json& value) {
+  std::vector<TicketPause> out;
+  if (!value.is_array()) return out;
+  for (const auto& p : value) {
+    if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer()) continue;
+    TicketPause pause{from_millis(p[0].get<std::int64_t>()), std::nullopt};
+    if (p[1].is_number_integer()) pause.to = from_millis(p[1].get<std::int64_t>());
+    out.push_back(pause);
+  }
+  return out;
+}
+
+nlohmann::json strings_json(const std::vector<std::string>& values) {
+  return nlohmann::json(values);
+}
+
+std::vector<std::string> strings_from(const nlohmann::json& value) {
+  std::vector<std::string> out;
+  if (!value.is_array()) return out;
+  for (const auto& v : value) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
 }
 
 constexpr const char* kTicketColumns =
-    "id, title, description, requester, status, created_by, created_at, updated_at";
+    "id, title, description, requester, status, created_by, created_at, updated_at, "
+    "requester_email, category, impact, urgency, priority, level, assignee, device, "
+    "external_system, external_key, resolution, first_response_at, resolved_at, closed_at, "
+    "pauses, sla_breaches, version";
 Ticket read_ticket(const Statement& s) {
-  return Ticket{s.integer(0), s.text(1), s.text(2), s.text(3),
-                s.text(4),    s.text(5), s.time(6), s.time(7)};
+  Ticket t;
+  t.id = s.integer(0);
+  t.title = s.text(1);
+  t.description = s.text(2);
+  t.requester = s.text(3);
+  t.status = s.text(4);
+  t.created_by = s.text(5);
+  t.created_at = s.time(6);
+  t.updated_at = s.time(7);
+  t.requester_email = s.text(8);
+  t.category = s.text(9);
+  t.impact = s.text(10);
+  t.urgency = s.text(11);
+  t.priority = s.text(12);
+  t.level = static_cast<int>(s.integer(13));
+  t.assignee = s.text(14);
+  t.device = s.text(15);
+  t.external_system = s.text(16);
+  t.external_key = s.text(17);
+  t.resolution = s.text(18);
+  if (!s.is_null(19)) t.first_response_at = s.time(19);
+  if (!s.is_null(20)) t.resolved_at = s.time(20);
+  if (!s.is_null(21)) t.closed_at = s.time(21);
+  t.pauses = pauses_from(s.json(22));
+  t.sla_breaches = static_cast<int>(s.integer(23));
+  t.version = s.integer(24);
+  return t;
+}
+
+constexpr const char* kFaqColumns =
+    "id, title, body, finding_ids, categories, created_by, created_at, updated_at, version";
+FaqArticle read_faq(const Statement& s) {
+  FaqArticle a;
+  a.id = s.integer(0);
+  a.title = s.text(1);
+  a.body = s.text(2);
+  a.finding_ids = strings_from(s.json(3));
+  a.categories = strings_from(s.json(4));
+  a.created_by = s.text(5);
+  a.created_at = s.time(6);
+  a.updated_at = s.time(7);
+  a.version = s.integer(8);
+  return a;
+}
+
+constexpr const char* kDeliveryColumns =
+    "id, webhook, entry_id, ticket_id, event, payload, status, attempts, created_at, "
+    "next_attempt_at, last_attempt_at, last_http_status, last_error, delivered_at";
+WebhookDelivery read_delivery(const Statement& s) {
+  WebhookDelivery d;
+  d.id = s.integer(0);
+  d.webhook = s.text(1);
+  d.entry_id = s.integer(2);
+  d.ticket_id = s.integer(3);
+  d.event = s.text(4);
+  d.payload = s.text(5);
+  d.status = s.text(6);
+  d.attempts = static_cast<int>(s.integer(7));
+  d.created_at = s.time(8);
+  d.next_attempt_at = s.time(9);
+  if (!s.is_null(10)) d.last_attempt_at = s.time(10);
+  if (!s.is_null(11)) d.last_http_status = static_cast<int>(s.integer(11));
+  d.last_error = s.text(12);
+  if (!s.is_null(13)) d.delivered_at = s.time(13);
+  return d;
 }
 
 constexpr const char* kSessionColumns =
@@ -206,6 +368,19 @@ SessionRecord read_session(const Statement& s) {
   if (!s.is_null(8)) r.ended_at = s.time(8);
   r.end_note = s.text(9);
   return r;
+}
+
+TimelineEntry read_entry(const Statement& s) {
+  TimelineEntry e;
+  e.id = s.integer(0);
+  e.ticket_id = s.integer(1);
+  e.session_id = s.optional_integer(2);
+  e.at = s.time(3);
+  e.actor = s.text(4);
+  e.kind = s.text(5);
+  e.summary = s.text(6);
+  e.detail = s.json(7);
+  return e;
 }
 
 std::string sql(std::string_view a, std::string_view b, std::string_view c = {}) {
@@ -282,11 +457,18 @@ std::optional<User> SqliteStore::find_user(std::string_view name) {
 }
 
 User SqliteStore::create_user(std::string_view name, std::string_view role,
-                              std::string_view password_hash) {
-  Statement s(db_, "INSERT INTO users (name, role, password_hash) VALUES (?, ?, ?)");
-  s.bind(1, name).bind(2, role).bind(3, password_hash).run();
+                              std::string_view password_hash, int level) {
+  Statement s(db_, "INSERT INTO users (name, role, password_hash, level) VALUES (?, ?, ?, ?)");
+  s.bind(1, name).bind(2, role).bind(3, password_hash).bind(4, std::int64_t{level}).run();
   return User{sqlite3_last_insert_rowid(db_), std::string(name), std::string(role),
-              std::string(password_hash)};
+              std::string(password_hash), level};
+}
+
+std::vector<User> SqliteStore::list_users() {
+  Statement s(db_, sql("SELECT ", kUserColumns, " FROM users ORDER BY name").c_str());
+  std::vector<User> out;
+  while (s.step()) out.push_back(read_user(s));
+  return out;
 }
 
 std::int64_t SqliteStore::count_users() {
@@ -308,46 +490,72 @@ void SqliteStore::save_token(std::string_view token_hash, std::int64_t user_id,
 
 std::optional<User> SqliteStore::user_for_token(std::string_view token_hash, TimePoint now) {
   Statement s(db_,
-              "SELECT u.id, u.name, u.role, u.password_hash FROM tokens t "
+              "SELECT u.id, u.name, u.role, u.password_hash, u.level FROM tokens t "
               "JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.expires_at > ?");
   s.bind(1, token_hash).bind(2, now);
   if (!s.step()) return std::nullopt;
   return read_user(s);
 }
 
-Ticket SqliteStore::create_ticket(std::string_view title, std::string_view description,
-                                  std::string_view requester, std::string_view created_by,
+namespace {
+
+// Binds the mutable ticket fields as parameters 1..20 in the order of kTicketWrite.
+constexpr const char* kTicketWrite =
+    "title = ?1, description = ?2, requester = ?3, status = ?4, requester_email = ?5, "
+    "category = ?6, impact = ?7, urgency = ?8, priority = ?9, level = ?10, assignee = ?11, "
+    "device = ?12, external_system = ?13, external_key = ?14, resolution = ?15, "
+    "first_response_at = ?16, resolved_at = ?17, closed_at = ?18, pauses = ?19, "
+    "sla_breaches = ?20";
+
+void bind_ticket(Statement& s, const Ticket& t) {
+  s.bind(1, t.title).bind(2, t.description).bind(3, t.requester).bind(4, t.status);
+  s.bind(5, t.requester_email).bind(6, t.category).bind(7, t.impact).bind(8, t.urgency);
+  s.bind(9, t.priority).bind(10, std::int64_t{t.level}).bind(11, t.assignee).bind(12, t.device);
+  s.bind(13, t.external_system).bind(14, t.external_key).bind(15, t.resolution);
+  s.bind(16, t.first_response_at).bind(17, t.resolved_at).bind(18, t.closed_at);
+  s.bind(19, pauses_json(t.pauses).dump()).bind(20, std::int64_t{t.sla_breaches});
+}
+
+}  // namespace
+
+Ticket SqliteStore::create_ticket(const Ticket& fields, TimelineEntry created_entry,
                                   TimePoint now) {
   Transaction tx(db_);
-  Statement s(db_,
-              "INSERT INTO tickets (title, description, requester, status, created_by, "
-              "created_at, updated_at) VALUES (?, ?, ?, 'new', ?, ?, ?)");
-  s.bind(1, title)
-      .bind(2, description)
-      .bind(3, requester)
-      .bind(4, created_by)
-      .bind(5, now)
-      .bind(6, now)
-      .run();
-  Ticket ticket{sqlite3_last_insert_rowid(db_),
-                std::string(title),
-                std::string(description),
-                std::string(requester),
-                "new",
-                std::string(created_by),
-                now,
-                now};
-  TimelineEntry entry;
-  entry.ticket_id = ticket.id;
-  entry.at = now;
-  entry.actor = std::string(created_by);
-  entry.kind = "ticket.created";
-  entry.summary = "Ticket T-" + std::to_string(ticket.id) + " opened by " +
-                  std::string(created_by) + ": " + std::string(title);
-  entry.detail = {{"title", title}, {"requester", requester}};
-  insert_timeline(entry);
+  Statement s(db_, (std::string("INSERT INTO tickets (title, description, requester, status, "
+                                "requester_email, category, impact, urgency, priority, level, "
+                                "assignee, device, external_system, external_key, resolution, "
+                                "first_response_at, resolved_at, closed_at, pauses, "
+                                "sla_breaches, created_by, created_at, updated_at, version) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                                "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?22, 1)"))
+                       .c_str());
+  bind_ticket(s, fields);
+  s.bind(21, fields.created_by).bind(22, now).run();
+  Ticket ticket = fields;
+  ticket.id = sqlite3_last_insert_rowid(db_);
+  ticket.created_at = now;
+  ticket.updated_at = now;
+  ticket.version = 1;
+  created_entry.ticket_id = ticket.id;
+  if (const auto mark = created_entry.summary.find("{ticket}"); mark != std::string::npos) {
+    created_entry.summary.replace(mark, 8, "T-" + std::to_string(ticket.id));
+  }
+  insert_timeline(created_entry);
   tx.commit();
   return ticket;
+}
+
+bool SqliteStore::update_ticket(const Ticket& ticket, const std::vector<TimelineEntry>& entries) {
+  Transaction tx(db_);
+  Statement s(db_, (std::string("UPDATE tickets SET ") + kTicketWrite +
+                    ", version = version + 1 WHERE id = ?21 AND version = ?22")
+                       .c_str());
+  bind_ticket(s, ticket);
+  s.bind(21, ticket.id).bind(22, ticket.version).run();
+  if (sqlite3_changes(db_) != 1) return false;
+  for (const auto& entry : entries) insert_timeline(entry);
+  tx.commit();
+  return true;
 }
 
 std::optional<Ticket> SqliteStore::find_ticket(std::int64_t id) {
@@ -441,18 +649,7 @@ std::vector<TimelineEntry> SqliteStore::timeline(std::int64_t ticket_id) {
               "FROM timeline WHERE ticket_id = ? ORDER BY id");
   s.bind(1, ticket_id);
   std::vector<TimelineEntry> out;
-  while (s.step()) {
-    TimelineEntry e;
-    e.id = s.integer(0);
-    e.ticket_id = s.integer(1);
-    e.session_id = s.optional_integer(2);
-    e.at = s.time(3);
-    e.actor = s.text(4);
-    e.kind = s.text(5);
-    e.summary = s.text(6);
-    e.detail = s.json(7);
-    out.push_back(std::move(e));
-  }
+  while (s.step()) out.push_back(read_entry(s));
   return out;
 }
 
@@ -504,6 +701,160 @@ std::size_t SqliteStore::purge_expired_codes(TimePoint now) {
   Statement s(db_, "DELETE FROM support_codes WHERE expires_at <= ? AND session_id IS NULL");
   s.bind(1, now).run();
   return static_cast<std::size_t>(sqlite3_changes(db_));
+}
+
+std::vector<TimelineEntry> SqliteStore::timeline_since(std::int64_t after_id, std::size_t limit) {
+  Statement s(db_,
+              "SELECT id, ticket_id, session_id, at, actor, kind, summary, detail "
+              "FROM timeline WHERE id > ? ORDER BY id LIMIT ?");
+  s.bind(1, after_id).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<TimelineEntry> out;
+  while (s.step()) out.push_back(read_entry(s));
+  return out;
+}
+
+std::vector<Snapshot> SqliteStore::snapshots_for_session(std::int64_t session_id) {
+  Statement s(db_,
+              "SELECT id, session_id, taken_at, data FROM snapshots WHERE session_id = ? "
+              "ORDER BY id");
+  s.bind(1, session_id);
+  std::vector<Snapshot> out;
+  while (s.step()) out.push_back(Snapshot{s.integer(0), s.integer(1), s.time(2), s.json(3)});
+  return out;
+}
+
+std::optional<Snapshot> SqliteStore::latest_ticket_snapshot(std::int64_t ticket_id) {
+  Statement s(db_,
+              "SELECT n.id, n.session_id, n.taken_at, n.data FROM snapshots n "
+              "JOIN sessions s ON s.id = n.session_id WHERE s.ticket_id = ? "
+              "ORDER BY n.id DESC LIMIT 1");
+  s.bind(1, ticket_id);
+  if (!s.step()) return std::nullopt;
+  return Snapshot{s.integer(0), s.integer(1), s.time(2), s.json(3)};
+}
+
+FaqArticle SqliteStore::create_faq(const FaqArticle& fields, TimePoint now) {
+  Statement s(db_,
+              "INSERT INTO faq (title, body, finding_ids, categories, created_by, created_at, "
+              "updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)");
+  s.bind(1, fields.title).bind(2, fields.body).bind(3, strings_json(fields.finding_ids).dump());
+  s.bind(4, strings_json(fields.categories).dump()).bind(5, fields.created_by).bind(6, now);
+  s.bind(7, now).run();
+  FaqArticle article = fields;
+  article.id = sqlite3_last_insert_rowid(db_);
+  article.created_at = now;
+  article.updated_at = now;
+  article.version = 1;
+  return article;
+}
+
+std::optional<FaqArticle> SqliteStore::find_faq(std::int64_t id) {
+  Statement s(db_, sql("SELECT ", kFaqColumns, " FROM faq WHERE id = ?").c_str());
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_faq(s);
+}
+
+std::vector<FaqArticle> SqliteStore::list_faq(std::string_view search) {
+  // instr() on lower() keeps the search literal: no LIKE wildcards to escape.
+  Statement s(db_, sql("SELECT ", kFaqColumns,
+                       " FROM faq WHERE ?1 = '' OR instr(lower(title || ' ' || body || ' ' || "
+                       "finding_ids || ' ' || categories), lower(?1)) > 0 ORDER BY id DESC")
+                       .c_str());
+  s.bind(1, search);
+  std::vector<FaqArticle> out;
+  while (s.step()) out.push_back(read_faq(s));
+  return out;
+}
+
+bool SqliteStore::update_faq(const FaqArticle& article, TimePoint now) {
+  Statement s(db_,
+              "UPDATE faq SET title = ?, body = ?, finding_ids = ?, categories = ?, "
+              "updated_at = ?, version = version + 1 WHERE id = ? AND version = ?");
+  s.bind(1, article.title).bind(2, article.body).bind(3, strings_json(article.finding_ids).dump());
+  s.bind(4, strings_json(article.categories).dump()).bind(5, now).bind(6, article.id);
+  s.bind(7, article.version).run();
+  return sqlite3_changes(db_) == 1;
+}
+
+bool SqliteStore::link_faq(std::int64_t ticket_id, std::int64_t faq_id, TimePoint now) {
+  Statement s(db_,
+              "INSERT OR IGNORE INTO faq_links (ticket_id, faq_id, linked_at) VALUES (?, ?, ?)");
+  s.bind(1, ticket_id).bind(2, faq_id).bind(3, now).run();
+  return sqlite3_changes(db_) == 1;
+}
+
+std::vector<FaqArticle> SqliteStore::faq_for_ticket(std::int64_t ticket_id) {
+  Statement s(db_,
+              "SELECT f.id, f.title, f.body, f.finding_ids, f.categories, f.created_by, "
+              "f.created_at, f.updated_at, f.version FROM faq f JOIN faq_links l "
+              "ON l.faq_id = f.id WHERE l.ticket_id = ? ORDER BY l.linked_at, f.id");
+  s.bind(1, ticket_id);
+  std::vector<FaqArticle> out;
+  while (s.step()) out.push_back(read_faq(s));
+  return out;
+}
+
+std::int64_t SqliteStore::webhook_cursor(std::string_view webhook) {
+  Statement s(db_, "SELECT entry_id FROM webhook_cursors WHERE webhook = ?");
+  s.bind(1, webhook);
+  return s.step() ? s.integer(0) : 0;
+}
+
+void SqliteStore::enqueue_deliveries(std::string_view webhook,
+                                     const std::vector<WebhookDelivery>& deliveries,
+                                     std::int64_t cursor) {
+  Transaction tx(db_);
+  for (const auto& d : deliveries) {
+    Statement s(db_,
+                "INSERT OR IGNORE INTO webhook_deliveries (webhook, entry_id, ticket_id, event, "
+                "payload, status, attempts, created_at, next_attempt_at) "
+                "VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)");
+    s.bind(1, webhook).bind(2, d.entry_id).bind(3, d.ticket_id).bind(4, d.event);
+    s.bind(5, d.payload).bind(6, d.created_at).bind(7, d.next_attempt_at).run();
+  }
+  Statement c(db_,
+              "INSERT INTO webhook_cursors (webhook, entry_id) VALUES (?, ?) "
+              "ON CONFLICT (webhook) DO UPDATE SET entry_id = max(entry_id, excluded.entry_id)");
+  c.bind(1, webhook).bind(2, cursor).run();
+  tx.commit();
+}
+
+std::vector<WebhookDelivery> SqliteStore::due_deliveries(TimePoint now, std::size_t limit) {
+  Statement s(db_, sql("SELECT ", kDeliveryColumns,
+                       " FROM webhook_deliveries WHERE status = 'pending' AND "
+                       "next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?")
+                       .c_str());
+  s.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<WebhookDelivery> out;
+  while (s.step()) out.push_back(read_delivery(s));
+  return out;
+}
+
+void SqliteStore::record_delivery_attempt(const WebhookDelivery& d) {
+  Statement s(db_,
+              "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, "
+              "last_attempt_at = ?, last_http_status = ?, last_error = ?, delivered_at = ? "
+              "WHERE id = ?");
+  s.bind(1, d.status).bind(2, std::int64_t{d.attempts}).bind(3, d.next_attempt_at);
+  s.bind(4, d.last_attempt_at);
+  if (d.last_http_status) {
+    s.bind(5, std::int64_t{*d.last_http_status});
+  } else {
+    s.bind_null(5);
+  }
+  s.bind(6, d.last_error).bind(7, d.delivered_at).bind(8, d.id).run();
+}
+
+std::vector<WebhookDelivery> SqliteStore::webhook_log(std::size_t limit, std::string_view status) {
+  Statement s(db_, sql("SELECT ", kDeliveryColumns,
+                       " FROM webhook_deliveries WHERE ?1 = '' OR status = ?1 "
+                       "ORDER BY id DESC LIMIT ?2")
+                       .c_str());
+  s.bind(1, status).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<WebhookDelivery> out;
+  while (s.step()) out.push_back(read_delivery(s));
+  return out;
 }
 
 }  // namespace tether::relay
