@@ -400,7 +400,19 @@ TEST(SlaClocks, ARunningClockBreachesAndCountsTheOverdueTime) {
   EXPECT_EQ(sla.first_response.remaining, 0s);
   EXPECT_EQ(sla.first_response.overdue, 30min);
   EXPECT_FALSE(sla.first_response.due_at.has_value());
+  EXPECT_EQ(sla.first_response.breached_at, at("2026-11-30T10:00:00Z"));
   EXPECT_EQ(sla.resolution.state, ClockState::running);
+  EXPECT_FALSE(sla.resolution.breached_at.has_value());
+}
+
+TEST(SlaClocks, TheBreachInstantSkipsPauses) {
+  auto input = ticket("P2", "2026-11-30T09:00:00Z");  // 1 h to respond
+  input.pauses = {{at("2026-11-30T09:30:00Z"), at("2026-11-30T10:00:00Z")},
+                  {at("2026-11-30T10:20:00Z"), at("2026-11-30T10:25:00Z")}};
+  const auto sla = compute_sla(SlaPolicy(), input, at("2026-11-30T11:00:00Z"));
+  EXPECT_EQ(sla.first_response.state, ClockState::breached);
+  EXPECT_EQ(sla.first_response.overdue, 25min);
+  EXPECT_EQ(sla.first_response.breached_at, at("2026-11-30T10:35:00Z"));
 }
 
 TEST(SlaClocks, ALateResponseIsBreachedNotMet) {
@@ -413,6 +425,7 @@ TEST(SlaClocks, ALateResponseIsBreachedNotMet) {
   EXPECT_EQ(sla.first_response.overdue, 15min);
   EXPECT_EQ(sla.first_response.stopped_at, at("2026-11-30T10:15:00Z"));
   EXPECT_FALSE(sla.first_response.due_at.has_value());
+  EXPECT_EQ(sla.first_response.breached_at, at("2026-11-30T10:00:00Z"));
 }
 
 TEST(SlaClocks, PendingPausesTheClock) {
@@ -446,6 +459,7 @@ TEST(SlaClocks, APauseDoesNotUndoABreach) {
   const auto sla = compute_sla(SlaPolicy(), input, at("2026-11-30T11:00:00Z"));
   EXPECT_EQ(sla.first_response.state, ClockState::breached);
   EXPECT_EQ(sla.first_response.overdue, 5min);
+  EXPECT_EQ(sla.first_response.breached_at, at("2026-11-30T09:15:00Z"));
   EXPECT_EQ(sla.resolution.state, ClockState::paused);
   EXPECT_EQ(sla.resolution.elapsed, 20min);
 }
@@ -539,6 +553,7 @@ TEST(SlaClocks, BusinessHoursSkipNightsWeekendsAndHolidays) {
   const auto late = compute_sla(policy, input, at("2026-12-07T10:00:00Z"));
   EXPECT_EQ(late.first_response.state, ClockState::breached);
   EXPECT_EQ(late.first_response.overdue, 1h);
+  EXPECT_EQ(late.first_response.breached_at, at("2026-12-07T09:00:00Z")) << "10:00 local";
 
   // Over one night: Monday 17:00 local to Wednesday 09:00 local (holiday in between) = 2 h.
   const auto night =
@@ -567,6 +582,13 @@ TEST(SlaClocks, BusinessHoursWithAPause) {
   EXPECT_EQ(sla.resolution.state, ClockState::running);
   // Monday 12:00 local + 6 h, Wednesday 10 h, Thursday 1 h → Thursday 09:00 local.
   EXPECT_EQ(sla.resolution.due_at, at("2026-12-10T08:00:00Z"));
+
+  // Without the response: 1 h on Friday and from Monday 10:00 local the 4 h run out at 13:00.
+  input.first_response_at.reset();
+  const auto unanswered = compute_sla(policy, input, at("2026-12-07T13:00:00Z"));
+  EXPECT_EQ(unanswered.first_response.state, ClockState::breached);
+  EXPECT_EQ(unanswered.first_response.overdue, 1h);
+  EXPECT_EQ(unanswered.first_response.breached_at, at("2026-12-07T12:00:00Z"));
 }
 
 TEST(SlaClocks, OtherPrioritiesStayAllDayWhenACalendarExists) {

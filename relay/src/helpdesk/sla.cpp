@@ -308,6 +308,29 @@ bool pause_open_at(const std::vector<Pause>& pauses, TimePoint now) {
   });
 }
 
+/// The instant at which the time counted from `begin`, outside the `paused` spans (sorted,
+/// disjoint, within [begin, end]), reaches `target`; `end` if it never does before it.
+TimePoint reach_target(TimePoint begin, TimePoint end, const std::vector<Span>& paused,
+                       Duration target, const BusinessCalendar* calendar) {
+  Duration left = target;
+  TimePoint cursor = begin;
+  auto walk = [&](TimePoint to) -> std::optional<TimePoint> {
+    if (to <= cursor) return std::nullopt;
+    const Duration here = calendar ? exact_business_time(*calendar, cursor, to) : to - cursor;
+    if (left <= here) {
+      return calendar ? exact_add_business_time(*calendar, cursor, left) : cursor + left;
+    }
+    left -= here;
+    return std::nullopt;
+  };
+  for (const auto& span : paused) {
+    if (auto reached = walk(span.from)) return *reached;
+    cursor = std::max(cursor, span.to);
+  }
+  if (auto reached = walk(end)) return *reached;
+  return end;
+}
+
 ClockStatus compute_clock(const SlaInput& input, seconds target, const BusinessCalendar* calendar,
                           std::optional<TimePoint> stop, TimePoint now) {
   ClockStatus clock;
@@ -320,10 +343,9 @@ ClockStatus compute_clock(const SlaInput& input, seconds target, const BusinessC
     return calendar ? exact_business_time(*calendar, a, b) : Duration(b - a);
   };
   // Counting is additive over disjoint spans, so the paused time can simply be subtracted.
+  const auto paused = pause_spans(input.pauses, begin, end, now);
   Duration elapsed = counted(begin, end);
-  for (const auto& span : pause_spans(input.pauses, begin, end, now)) {
-    elapsed -= counted(span.from, span.to);
-  }
+  for (const auto& span : paused) elapsed -= counted(span.from, span.to);
   elapsed = std::max(elapsed, Duration::zero());
   clock.elapsed = std::chrono::floor<seconds>(elapsed);
 
@@ -332,6 +354,7 @@ ClockStatus compute_clock(const SlaInput& input, seconds target, const BusinessC
   if (clock.breached) {
     clock.state = ClockState::breached;
     clock.overdue = std::chrono::floor<seconds>(elapsed - target_exact);
+    clock.breached_at = reach_target(begin, end, paused, target_exact, calendar);
     return clock;
   }
   const Duration remaining = target_exact - elapsed;

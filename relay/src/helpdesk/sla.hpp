@@ -122,13 +122,15 @@ std::string_view to_string(ClockState state);
 struct ClockStatus {
   ClockState state = ClockState::running;
   std::chrono::seconds target{0};
-  std::chrono::seconds elapsed{0};      ///< Counted time so far (business or calendar).
-  std::chrono::seconds remaining{0};    ///< target - elapsed, 0 when breached.
-  std::chrono::seconds overdue{0};      ///< elapsed - target when breached, else 0.
-  std::optional<TimePoint> due_at;      ///< When it breaches if nothing pauses it; set only
-                                        ///< while running (empty when paused, met, breached).
-  std::optional<TimePoint> stopped_at;  ///< first response / resolution time.
-  bool breached = false;                ///< Elapsed passed the target (same as state == breached).
+  std::chrono::seconds elapsed{0};       ///< Counted time so far (business or calendar).
+  std::chrono::seconds remaining{0};     ///< target - elapsed, 0 when breached.
+  std::chrono::seconds overdue{0};       ///< elapsed - target when breached, else 0.
+  std::optional<TimePoint> due_at;       ///< When it breaches if nothing pauses it; set only
+                                         ///< while running (empty when paused, met, breached).
+  std::optional<TimePoint> stopped_at;   ///< first response / resolution time.
+  bool breached = false;                 ///< Elapsed passed the target (same as state == breached).
+  std::optional<TimePoint> breached_at;  ///< When elapsed reached the target (pauses and
+                                         ///< business hours considered); set when breached.
 };
 
 struct SlaStatus {
