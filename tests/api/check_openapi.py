@@ -630,6 +630,7 @@ def run_scenario(c, ctx):
     c.call("GET", P, token=admin, query="sort=alphabetical", expect=400, note="bad sort")
     c.call("GET", P, token=admin, query="status=sleeping", expect=400, note="bad status")
     c.call("GET", P, token=admin, query="level=L9", expect=400, note="bad level")
+    c.call("GET", P, token=admin, query="colour=red", expect=400, note="unknown parameter")
     c.call("GET", P, expect=401, note="no token")
 
     c.call("GET", T, {"ticket": id1}, token=admin, expect=200)
@@ -700,7 +701,6 @@ def run_scenario(c, ctx):
            note="unknown ticket")
     c.call("POST", RO, {"ticket": id1}, token=admin, expect=409, body={"reason": "again"},
            note="reopening an open ticket")
-    c.call("POST", RO, {"ticket": id1}, token=admin, expect=400, body={}, note="no reason")
     c.call("POST", RO, {"ticket": "424242"}, token=admin, expect=404, body={"reason": "x"},
            note="unknown ticket")
 
@@ -709,6 +709,8 @@ def run_scenario(c, ctx):
            note="an L1 technician takes an L1 ticket")
     c.call("POST", ST, {"ticket": id2}, token=admin, expect=200,
            body={"status": "resolved", "note": "VPN client updated"})
+    c.call("POST", RO, {"ticket": id2}, token=admin, expect=400, body={},
+           note="no reason (a resolved ticket)")
     c.call("POST", RO, {"ticket": id2}, token=admin, expect=200,
            body={"reason": "drops again"})
     c.call("POST", ST, {"ticket": id2}, token=admin, expect=200,
