@@ -615,8 +615,9 @@ def run_scenario(c, ctx):
         "title": "Printer offline", "description": "Since Monday", "requester": "Ann Example",
         "requester_email": "ann@example.com", "category": "printing", "impact": "high",
         "urgency": "medium", "device": "PC-042", "external": "glpi:1234"})
-    _, t2, _, _ = c.call("POST", P, token=admin, body={"title": "VPN drops"}, expect=201,
-                         note="minimal")
+    _, t2, _, _ = c.call("POST", P, token=admin, body={"title": "VPN drops",
+                                                       "category": "network"},
+                         expect=201, note="title and category")
     id1 = (t1 or {}).get("id", "T-1")
     id2 = (t2 or {}).get("id", "T-2")
     if t1 and t1.get("priority") != "P2":
@@ -880,7 +881,12 @@ def run_scenario(c, ctx):
            note="unknown ticket")
     c.call("POST", L, {"ticket": id1}, token=admin, expect=400, body={}, note="no faq")
     SG = "/api/v1/faq/suggestions"
-    c.call("GET", SG, token=admin, expect=200)
+    _, suggested, _, _ = c.call("GET", SG, token=admin, expect=200)
+    keys = [(x.get("kind"), x.get("key")) for x in (suggested or {}).get("suggestions", [])
+            if isinstance(x, dict)]
+    if suggested is not None and ("category", "network") not in keys:
+        mismatch("GET %s: no suggestion for the category of the resolved (closed) %s: %s"
+                 % (SG, id2, keys), "GET " + SG)
     c.call("GET", SG, token=admin, query="since=12h", expect=200)
     c.call("GET", SG, token=admin, query="since=forever", expect=400, note="bad since")
 
