@@ -253,6 +253,18 @@ TEST_F(HandoverFixture, ASnapshotWithoutItsTimeIsDatedByTheNewestSnapshotEntry) 
   EXPECT_EQ(handover()["snapshot_at"], "2025-11-25T10:02:31Z");
 }
 
+TEST_F(HandoverFixture, WithoutDeviceOrSnapshotTheSessionNamesThePc) {
+  ticket.device.clear();
+  snapshot = nullptr;
+  const auto h = handover();
+  EXPECT_EQ(h["device"], "anna-laptop (Debian GNU/Linux 12 (bookworm))");
+  EXPECT_NE(h["text"].get<std::string>().find(
+                "Device: anna-laptop (Debian GNU/Linux 12 (bookworm)) · Category"),
+            std::string::npos)
+      << h["text"];
+  EXPECT_NE(h["text"].get<std::string>().find("Diagnostics: none taken yet.\n"), std::string::npos);
+}
+
 TEST_F(HandoverFixture, LongHistoriesAreCutToTheNewest) {
   timeline.clear();
   for (int i = 0; i < 80; ++i) {

@@ -145,6 +145,9 @@ TEST_F(SnapshotDiffFixture, ACheckThatCouldNotRunAgainIsNotCleared) {
   ASSERT_EQ(f["not_rechecked"].size(), 1u);
   EXPECT_EQ(f["not_rechecked"][0]["id"], "disk.smart");
   EXPECT_EQ(f["cleared"].size(), 2u);
+  EXPECT_EQ(diff_snapshots(before, after)["summary"].get<std::string>().rfind(
+                "2 findings cleared, 1 appeared, 1 not re-checked;", 0),
+            0u);
 }
 
 TEST_F(SnapshotDiffFixture, PerSubjectFindingsAndSeverityChanges) {

@@ -233,7 +233,9 @@ json build_handover(const Ticket& ticket, const std::vector<SessionRecord>& sess
   }
 
   // ---- The plain text a technician reads after `tether ticket escalate`.
-  const std::string device = !ticket.device.empty() ? clip_text(ticket.device, 200) : computer;
+  // The ticket's device, else what the agent says: its snapshot, else its last session.
+  std::string device = !ticket.device.empty() ? clip_text(ticket.device, 200) : computer;
+  if (device.empty() && !by_start.empty()) device = clip_text(by_start.back()->device, 200);
   std::string text = number + " [" + clip_text(ticket.priority, 8) + "] " +
                      clip_text(ticket.title, 200) + ": " +
                      (to_level > from_level   ? "escalated "

@@ -262,7 +262,7 @@ json problem_json(const Problem& problem) {
 
 struct FindingsDiff {
   json section;
-  std::size_t cleared = 0, appeared = 0, worse = 0, better = 0;
+  std::size_t cleared = 0, appeared = 0, worse = 0, better = 0, unchecked = 0;
 };
 
 FindingsDiff diff_findings(const json& before, const json& after, bool& truncated) {
@@ -295,6 +295,7 @@ FindingsDiff diff_findings(const json& before, const json& after, bool& truncate
   }
   diff.cleared = cleared.size();
   diff.appeared = appeared.size();
+  diff.unchecked = unchecked.size();
   bool cut = false;
   diff.section = {{"cleared", capped(std::move(cleared), cut)},
                   {"appeared", capped(std::move(appeared), cut)},
@@ -775,6 +776,7 @@ std::string findings_part(const FindingsDiff& f) {
   add(f.appeared, "appeared");
   add(f.worse, "got worse");
   add(f.better, "improved");
+  add(f.unchecked, "not re-checked");
   return out;
 }
 
