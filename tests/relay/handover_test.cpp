@@ -308,7 +308,7 @@ TEST_F(HandoverFixture, HostileTextStaysOnItsLineAndValid) {
   EXPECT_EQ(text.find('\x1b'), std::string::npos);
   EXPECT_EQ(text.rfind("T-7 [P2] Bad [2J title with a newline: escalated", 0), 0u) << text;
   const auto& notes = h["notes"];
-  EXPECT_EQ(notes[2]["text"].get<std::string>().size(), 4000u + std::string("…").size());
+  EXPECT_EQ(notes[2]["text"].get<std::string>().size(), 2000u + std::string("…").size());
   EXPECT_EQ(notes[2]["internal"], false);  // not a boolean: not marked internal
   EXPECT_EQ(notes[3]["text"], "summary only");
   EXPECT_EQ(h["escalations"][0]["from"], "L1");

@@ -21,7 +21,7 @@ constexpr std::size_t kTextFindings = 10;
 constexpr std::size_t kTextActions = 15;
 constexpr std::size_t kTextNotes = 10;
 constexpr std::size_t kTextSessions = 10;
-constexpr std::size_t kMaxNote = 4000;
+constexpr std::size_t kMaxNote = 2000;  // the full notes stay on the ticket
 constexpr std::size_t kTextNote = 300;
 constexpr std::size_t kMaxLine = 300;
 
