@@ -67,13 +67,28 @@ TEST_F(AttendedSession, TicketJoinDiagnosticsEndLandOnTheTimelineInOrder) {
   EXPECT_NE(agent->out().find("ended by admin"), std::string::npos) << agent->out();
 
   auto shown = console_json({"ticket", "show", "T-1"});
-  EXPECT_EQ(kinds_of(shown), (std::vector<std::string>{"ticket.created", "session.requested",
-                                                       "consent.granted", "diagnostics.snapshot",
-                                                       "diagnostics.snapshot", "session.ended"}));
+  // The relay takes a snapshot when consent arrives and one before the session ends, and
+  // puts their difference on the ticket; the two in between are the technician's.
+  EXPECT_EQ(kinds_of(shown),
+            (std::vector<std::string>{
+                "ticket.created", "session.requested", "consent.granted", "ticket.assigned",
+                "diagnostics.snapshot", "diagnostics.snapshot", "diagnostics.snapshot",
+                "diagnostics.snapshot", "diagnostics.diff", "session.ended"}));
   ASSERT_EQ(shown.at("sessions").size(), 1u);
   EXPECT_EQ(shown.at("sessions")[0].at("end_note"), "Cleared the temp folder");
+  // Joining a new, unassigned ticket takes it and counts as the first response.
+  EXPECT_EQ(shown.at("status"), "open");
+  EXPECT_EQ(shown.at("assignee"), "admin");
+  EXPECT_TRUE(shown.at("first_response_at").is_string()) << shown.dump();
+  const auto& timeline = shown.at("timeline");
+  EXPECT_EQ(timeline[4].at("detail").at("moment"), "At session start") << timeline[4].dump();
+  EXPECT_EQ(timeline[7].at("detail").at("moment"), "At session end") << timeline[7].dump();
+  const auto& diff = timeline[8].at("detail");
+  EXPECT_EQ(diff.at("before"), timeline[4].at("detail").at("snapshot"));
+  EXPECT_EQ(diff.at("after"), timeline[7].at("detail").at("snapshot"));
+  EXPECT_TRUE(diff.at("diff").at("summary").is_string()) << diff.dump();
   // The snapshot's entry on the timeline carries its findings summary.
-  const auto& snapshot_entry = shown.at("timeline")[3];
+  const auto& snapshot_entry = timeline[5];
   const auto summary = snapshot_entry.at("summary").get<std::string>();
   EXPECT_TRUE(summary.find("checks passed") != std::string::npos ||
               summary.find("critical") != std::string::npos)
@@ -83,7 +98,8 @@ TEST_F(AttendedSession, TicketJoinDiagnosticsEndLandOnTheTimelineInOrder) {
 
   auto text = console({"ticket", "show", "T-1"});
   ASSERT_EQ(text.status, 0);
-  for (const char* kind : {"consent.granted", "diagnostics.snapshot", "session.ended"}) {
+  for (const char* kind :
+       {"consent.granted", "diagnostics.snapshot", "diagnostics.diff", "session.ended"}) {
     EXPECT_NE(text.out.find(kind), std::string::npos) << text.out;
   }
   auto list = console({"ticket", "list"});

@@ -308,6 +308,7 @@ TEST_F(SqliteStoreTest, FaqSearchLinksAndVersions) {
   EXPECT_TRUE(store_->link_faq(ticket.id, article.id, t0_));
   EXPECT_FALSE(store_->link_faq(ticket.id, article.id, t0_));
   ASSERT_EQ(store_->faq_for_ticket(ticket.id).size(), 1u);
+  EXPECT_EQ(store_->tickets_for_faq(article.id), std::vector<std::int64_t>{ticket.id});
   FaqArticle edit = article;
   edit.title = "Disk full";
   EXPECT_TRUE(store_->update_faq(edit, t0_ + 1min));

@@ -191,9 +191,11 @@ asio::awaitable<HttpResponse> RestApi::handle(const HttpRequest& request,
   }
   int status = 200;
   json body;
+  std::string allow;
   try {
     body = co_await route(request, client_address, status);
   } catch (const ApiError& e) {
+    allow = e.allow;
     status = protocol::http_status(e.code);
     body = {{"error", {{"code", protocol::to_string(e.code)}, {"message", e.message}}}};
   } catch (const std::exception& e) {
@@ -208,6 +210,7 @@ asio::awaitable<HttpResponse> RestApi::handle(const HttpRequest& request,
   response.set(http::field::content_type, "application/json");
   response.set(http::field::cache_control, "no-store");
   if (status == 401) response.set(http::field::www_authenticate, "Bearer realm=\"tether\"");
+  if (!allow.empty()) response.set(http::field::allow, allow);
   response.keep_alive(request.keep_alive());
   response.body() = body.dump(-1, ' ', false, json::error_handler_t::replace);
   response.prepare_payload();
@@ -382,6 +385,7 @@ asio::awaitable<json> RestApi::route(const HttpRequest& request, const std::stri
   }
   const Route* found = nullptr;
   bool path_known = false;
+  std::string allow;
   std::vector<std::string> params;
   for (const auto& route : RestApiRoutes::all()) {
     std::vector<std::string_view> pattern;
@@ -403,15 +407,23 @@ asio::awaitable<json> RestApi::route(const HttpRequest& request, const std::stri
     }
     if (!match) continue;
     path_known = true;
-    if (route.verb != request.method()) continue;
+    if (route.verb != request.method()) {
+      allow += (allow.empty() ? "" : ", ") + std::string(http::to_string(route.verb));
+      continue;
+    }
     found = &route;
     params = std::move(values);
     break;
   }
+  if (found == nullptr && path_known) {
+    throw ApiError{Error::method_not_allowed,
+                   std::string(request.method_string()) + " is not allowed on " +
+                       std::string(target) + "; use " + allow,
+                   allow};
+  }
   if (found == nullptr) {
-    fail(path_known ? Error::method_not_allowed : Error::not_found,
-         (path_known ? "method not allowed: " : "no such endpoint: ") +
-             std::string(request.method_string()) + " " + std::string(target));
+    fail(Error::not_found,
+         "no such endpoint: " + std::string(request.method_string()) + " " + std::string(target));
   }
 
   json body = json::object();
@@ -480,6 +492,8 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
                                             const std::string& client_address) {
   const auto code_text = text_field(body, "code", true, 64);
   const auto ticket_text = text_field(body, "ticket", true, 32);
+  // Checked before the code is claimed: a bad request must not spend the user's code.
+  const auto scopes = requested_scopes(body);
   const auto steady_now = FailureLimiter::Clock::now();
   const std::string user_key = "user:" + user.name;
   const std::string addr_key = "addr:" + client_address;
@@ -557,7 +571,7 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
   join.technician = user.name;
   join.ticket.number = ticket_number(*ticket_id);
   join.ticket.title = ticket->title;
-  join.scopes = requested_scopes(body);
+  join.scopes = scopes;
   auto answer = co_await agent->request(join, join.id, context_.config.consent_timeout);
 
   json consent;

@@ -31,6 +31,7 @@ using HttpResponse = boost::beast::http::response<boost::beast::http::string_bod
 struct ApiError {
   protocol::Error code;
   std::string message;
+  std::string allow = {};  ///< For method_not_allowed: the methods the path takes.
 };
 
 namespace helpdesk {

@@ -663,6 +663,9 @@ asio::awaitable<json> RestApi::change_status(ApiRequest& r) {
   if (!to) fail(Error::bad_request, "status must be open, pending, resolved or closed");
   const auto note = text_field(r.body, "note", false, 16384);
   const bool has_note = note.find_first_not_of(" \t\r\n") != std::string::npos;
+  if (*to == helpdesk::Status::resolved && !has_note) {
+    fail(Error::bad_request, "resolving needs a resolution \"note\": what fixed it");
+  }
   const auto name = r.user.name;
   auto ticket = co_await update_ticket(r, id, [&](Ticket& t, Store&) {
     const auto from = helpdesk::parse_status(t.status).value_or(helpdesk::Status::open);
@@ -699,8 +702,8 @@ asio::awaitable<json> RestApi::change_status(ApiRequest& r) {
 
 asio::awaitable<json> RestApi::reopen_ticket(ApiRequest& r) {
   const auto id = ticket_param(r);
-  const auto reason = text_field(r.body, "reason", false, 2000);
-  const bool has_reason = reason.find_first_not_of(" \t\r\n") != std::string::npos;
+  const auto reason = text_field(r.body, "reason", true, 2000);
+  const bool has_reason = true;
   const auto name = r.user.name;
   const auto window = sla_->reopen_window;
   auto ticket = co_await update_ticket(r, id, [&](Ticket& t, Store&) {
@@ -898,9 +901,13 @@ asio::awaitable<json> RestApi::create_faq(ApiRequest& r) {
 asio::awaitable<json> RestApi::show_faq(ApiRequest& r) {
   check_query_keys(r, {});
   const auto id = faq_param(r.params.at(0));
-  auto article = co_await context_.store.run([id](Store& store) { return store.find_faq(id); });
+  auto [article, tickets] = co_await context_.store.run(
+      [id](Store& store) { return std::pair(store.find_faq(id), store.tickets_for_faq(id)); });
   if (!article) fail(Error::not_found, "no such article " + faq_number(id));
-  co_return faq_json(*article);
+  auto out = faq_json(*article);
+  out["tickets"] = json::array();
+  for (auto t : tickets) out["tickets"].push_back(ticket_number(t));
+  co_return out;
 }
 
 asio::awaitable<json> RestApi::edit_faq(ApiRequest& r) {

@@ -87,7 +87,7 @@ RelayConfig RelayConfig::load(const std::filesystem::path& data_dir) {
          try {
            (void)helpdesk::SlaPolicy::from_json(value);
          } catch (const std::invalid_argument& e) {
-           throw ConfigError(std::string("sla: ") + e.what());
+           throw ConfigError(e.what());
          }
          config.sla = value;
        }},

@@ -29,7 +29,7 @@ TimelineEntry breach_entry(const Ticket& t, const char* clock, const char* label
   entry.summary = std::string("SLA breached: ") + label + " target of " +
                   short_duration(status.target) + " for " + t.priority + " passed" +
                   (t.assignee.empty() ? " (unassigned)" : " (assignee " + t.assignee + ")");
-  const auto due = status.elapsed >= status.target ? now - (status.elapsed - status.target) : now;
+  const auto due = status.breached_at.value_or(now);
   entry.detail = {
       {"clock", clock},
       {"priority", t.priority},

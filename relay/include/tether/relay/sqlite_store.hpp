@@ -62,6 +62,7 @@ class SqliteStore final : public Store {
   bool update_faq(const FaqArticle& article, TimePoint now) override;
   bool link_faq(std::int64_t ticket_id, std::int64_t faq_id, TimePoint now) override;
   std::vector<FaqArticle> faq_for_ticket(std::int64_t ticket_id) override;
+  std::vector<std::int64_t> tickets_for_faq(std::int64_t faq_id) override;
 
   std::int64_t webhook_cursor(std::string_view webhook) override;
   void enqueue_deliveries(std::string_view webhook, const std::vector<WebhookDelivery>& deliveries,

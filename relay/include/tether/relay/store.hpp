@@ -214,6 +214,8 @@ class Store {
   /// False if the link already existed.
   virtual bool link_faq(std::int64_t ticket_id, std::int64_t faq_id, TimePoint now) = 0;
   virtual std::vector<FaqArticle> faq_for_ticket(std::int64_t ticket_id) = 0;
+  /// Ids of the tickets linked to an article, in linking order.
+  virtual std::vector<std::int64_t> tickets_for_faq(std::int64_t faq_id) = 0;
 
   // Webhook deliveries (an outbox: rows are written before anything is sent).
   /// The last timeline id already turned into deliveries for `webhook` (0 at first).

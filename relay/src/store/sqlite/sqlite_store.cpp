@@ -795,6 +795,15 @@ std::vector<FaqArticle> SqliteStore::faq_for_ticket(std::int64_t ticket_id) {
   return out;
 }
 
+std::vector<std::int64_t> SqliteStore::tickets_for_faq(std::int64_t faq_id) {
+  Statement s(db_,
+              "SELECT ticket_id FROM faq_links WHERE faq_id = ? ORDER BY linked_at, ticket_id");
+  s.bind(1, faq_id);
+  std::vector<std::int64_t> out;
+  while (s.step()) out.push_back(s.integer(0));
+  return out;
+}
+
 std::int64_t SqliteStore::webhook_cursor(std::string_view webhook) {
   Statement s(db_, "SELECT entry_id FROM webhook_cursors WHERE webhook = ?");
   s.bind(1, webhook);
