@@ -18,10 +18,12 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "broker/session_broker.hpp"
+#include "helpdesk/sla_sweep.hpp"
 #include "net/connection.hpp"
 #include "relay_context.hpp"
 #include "tether/protocol/tls.hpp"
 #include "tether/relay/sqlite_store.hpp"
+#include "webhooks/webhook_dispatcher.hpp"
 
 namespace tether::relay {
 
@@ -66,6 +68,23 @@ struct RelayServer::Impl {
         acceptor(io),
         signals(io, SIGINT, SIGTERM) {}
 
+  // Puts SLA breaches on the timeline as they happen, once per clock.
+  asio::awaitable<void> sla_loop() {
+    const auto policy = helpdesk::SlaPolicy::from_json(context.config.sla);
+    asio::steady_timer timer(io);
+    while (!context.stopping) {
+      try {
+        const auto written = co_await store.run(
+            [&policy](Store& s) { return helpdesk::sweep_sla_breaches(s, policy, now()); });
+        if (written > 0) spdlog::info("{} SLA breach(es) put on tickets' timelines", written);
+      } catch (const std::exception& e) {
+        spdlog::error("SLA check failed: {}", e.what());
+      }
+      timer.expires_after(context.config.sla_check_interval);
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+
   asio::awaitable<void> accept_loop() {
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io),
@@ -96,6 +115,7 @@ struct RelayServer::Impl {
     acceptor.close(ignored);
     signals.cancel(ignored);
     close_all_connections(context);
+    webhooks.stop();
     asio::co_spawn(io, drain(), asio::detached);
   }
 
@@ -118,6 +138,9 @@ struct RelayServer::Impl {
   RestApi rest{context};
   tcp::acceptor acceptor;
   asio::signal_set signals;
+  WebhookDispatcher webhooks{io, store,
+                             parse_webhook_targets(context.config.webhooks, context.config.data_dir),
+                             context.config.hostname};
 };
 
 RelayServer::RelayServer(RelayConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
@@ -147,6 +170,8 @@ void RelayServer::run() {
     if (!ec) impl.begin_shutdown();
   });
   asio::co_spawn(impl.io, impl.accept_loop(), asio::detached);
+  impl.webhooks.start();
+  asio::co_spawn(impl.io, impl.sla_loop(), asio::detached);
   const int threads = impl.context.config.threads > 0
                           ? impl.context.config.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
