@@ -77,8 +77,14 @@ agent_pid=""
 echo "--- what the user saw on the agent:"
 cat "$work/agent.out"
 
+step "tether ticket status T-1 resolved"
+tether ticket status T-1 resolved --note "Nothing broken found; disk space checked with the user"
+
 step "tether ticket show T-1"
 tether ticket show T-1
+
+step "tether report T-1 (the ticket's story as Markdown)"
+tether report T-1 --format md
 
 step "stopping the relay"
 kill -TERM "$relay_pid"
