@@ -370,6 +370,23 @@ SessionRecord read_session(const Statement& s) {
   return r;
 }
 
+Snapshot read_snapshot(const Statement& s) {
+  return Snapshot{s.integer(0), s.integer(1), s.time(2), s.json(3)};
+}
+
+// The row a query found, if any, and every row, read with `read`.
+template <class Reader>
+auto one(Statement& s, Reader read) -> std::optional<decltype(read(s))> {
+  if (!s.step()) return std::nullopt;
+  return read(s);
+}
+template <class Reader>
+auto all(Statement& s, Reader read) -> std::vector<decltype(read(s))> {
+  std::vector<decltype(read(s))> out;
+  while (s.step()) out.push_back(read(s));
+  return out;
+}
+
 TimelineEntry read_entry(const Statement& s) {
   TimelineEntry e;
   e.id = s.integer(0);
@@ -452,8 +469,7 @@ void SqliteStore::migrate(const std::filesystem::path& file) {
 std::optional<User> SqliteStore::find_user(std::string_view name) {
   Statement s(db_, sql("SELECT ", kUserColumns, " FROM users WHERE name = ?").c_str());
   s.bind(1, name);
-  if (!s.step()) return std::nullopt;
-  return read_user(s);
+  return one(s, read_user);
 }
 
 User SqliteStore::create_user(std::string_view name, std::string_view role,
@@ -466,9 +482,7 @@ User SqliteStore::create_user(std::string_view name, std::string_view role,
 
 std::vector<User> SqliteStore::list_users() {
   Statement s(db_, sql("SELECT ", kUserColumns, " FROM users ORDER BY name").c_str());
-  std::vector<User> out;
-  while (s.step()) out.push_back(read_user(s));
-  return out;
+  return all(s, read_user);
 }
 
 std::int64_t SqliteStore::count_users() {
@@ -493,8 +507,7 @@ std::optional<User> SqliteStore::user_for_token(std::string_view token_hash, Tim
               "SELECT u.id, u.name, u.role, u.password_hash, u.level FROM tokens t "
               "JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.expires_at > ?");
   s.bind(1, token_hash).bind(2, now);
-  if (!s.step()) return std::nullopt;
-  return read_user(s);
+  return one(s, read_user);
 }
 
 namespace {
@@ -561,15 +574,12 @@ bool SqliteStore::update_ticket(const Ticket& ticket, const std::vector<Timeline
 std::optional<Ticket> SqliteStore::find_ticket(std::int64_t id) {
   Statement s(db_, sql("SELECT ", kTicketColumns, " FROM tickets WHERE id = ?").c_str());
   s.bind(1, id);
-  if (!s.step()) return std::nullopt;
-  return read_ticket(s);
+  return one(s, read_ticket);
 }
 
 std::vector<Ticket> SqliteStore::list_tickets() {
   Statement s(db_, sql("SELECT ", kTicketColumns, " FROM tickets ORDER BY id DESC").c_str());
-  std::vector<Ticket> out;
-  while (s.step()) out.push_back(read_ticket(s));
-  return out;
+  return all(s, read_ticket);
 }
 
 SessionRecord SqliteStore::create_session(std::int64_t ticket_id, std::string_view technician,
@@ -593,8 +603,7 @@ SessionRecord SqliteStore::create_session(std::int64_t ticket_id, std::string_vi
 std::optional<SessionRecord> SqliteStore::find_session(std::int64_t id) {
   Statement s(db_, sql("SELECT ", kSessionColumns, " FROM sessions WHERE id = ?").c_str());
   s.bind(1, id);
-  if (!s.step()) return std::nullopt;
-  return read_session(s);
+  return one(s, read_session);
 }
 
 std::vector<SessionRecord> SqliteStore::sessions_for_ticket(std::int64_t ticket_id) {
@@ -602,9 +611,7 @@ std::vector<SessionRecord> SqliteStore::sessions_for_ticket(std::int64_t ticket_
       db_,
       sql("SELECT ", kSessionColumns, " FROM sessions WHERE ticket_id = ? ORDER BY id").c_str());
   s.bind(1, ticket_id);
-  std::vector<SessionRecord> out;
-  while (s.step()) out.push_back(read_session(s));
-  return out;
+  return all(s, read_session);
 }
 
 void SqliteStore::record_consent(std::int64_t session_id, const nlohmann::json& consent) {
@@ -648,9 +655,7 @@ std::vector<TimelineEntry> SqliteStore::timeline(std::int64_t ticket_id) {
               "SELECT id, ticket_id, session_id, at, actor, kind, summary, detail "
               "FROM timeline WHERE ticket_id = ? ORDER BY id");
   s.bind(1, ticket_id);
-  std::vector<TimelineEntry> out;
-  while (s.step()) out.push_back(read_entry(s));
-  return out;
+  return all(s, read_entry);
 }
 
 Snapshot SqliteStore::save_snapshot(std::int64_t session_id, const nlohmann::json& data,
@@ -668,8 +673,7 @@ std::optional<Snapshot> SqliteStore::latest_snapshot(std::int64_t session_id) {
               "SELECT id, session_id, taken_at, data FROM snapshots WHERE session_id = ? "
               "ORDER BY id DESC LIMIT 1");
   s.bind(1, session_id);
-  if (!s.step()) return std::nullopt;
-  return Snapshot{s.integer(0), s.integer(1), s.time(2), s.json(3)};
+  return one(s, read_snapshot);
 }
 
 void SqliteStore::save_support_code(const SupportCodeRecord& record) {
@@ -708,9 +712,7 @@ std::vector<TimelineEntry> SqliteStore::timeline_since(std::int64_t after_id, st
               "SELECT id, ticket_id, session_id, at, actor, kind, summary, detail "
               "FROM timeline WHERE id > ? ORDER BY id LIMIT ?");
   s.bind(1, after_id).bind(2, static_cast<std::int64_t>(limit));
-  std::vector<TimelineEntry> out;
-  while (s.step()) out.push_back(read_entry(s));
-  return out;
+  return all(s, read_entry);
 }
 
 std::vector<Snapshot> SqliteStore::snapshots_for_session(std::int64_t session_id) {
@@ -718,9 +720,7 @@ std::vector<Snapshot> SqliteStore::snapshots_for_session(std::int64_t session_id
               "SELECT id, session_id, taken_at, data FROM snapshots WHERE session_id = ? "
               "ORDER BY id");
   s.bind(1, session_id);
-  std::vector<Snapshot> out;
-  while (s.step()) out.push_back(Snapshot{s.integer(0), s.integer(1), s.time(2), s.json(3)});
-  return out;
+  return all(s, read_snapshot);
 }
 
 std::optional<Snapshot> SqliteStore::latest_ticket_snapshot(std::int64_t ticket_id) {
@@ -729,8 +729,7 @@ std::optional<Snapshot> SqliteStore::latest_ticket_snapshot(std::int64_t ticket_
               "JOIN sessions s ON s.id = n.session_id WHERE s.ticket_id = ? "
               "ORDER BY n.id DESC LIMIT 1");
   s.bind(1, ticket_id);
-  if (!s.step()) return std::nullopt;
-  return Snapshot{s.integer(0), s.integer(1), s.time(2), s.json(3)};
+  return one(s, read_snapshot);
 }
 
 FaqArticle SqliteStore::create_faq(const FaqArticle& fields, TimePoint now) {
@@ -751,8 +750,7 @@ FaqArticle SqliteStore::create_faq(const FaqArticle& fields, TimePoint now) {
 std::optional<FaqArticle> SqliteStore::find_faq(std::int64_t id) {
   Statement s(db_, sql("SELECT ", kFaqColumns, " FROM faq WHERE id = ?").c_str());
   s.bind(1, id);
-  if (!s.step()) return std::nullopt;
-  return read_faq(s);
+  return one(s, read_faq);
 }
 
 std::vector<FaqArticle> SqliteStore::list_faq(std::string_view search) {
@@ -762,9 +760,7 @@ std::vector<FaqArticle> SqliteStore::list_faq(std::string_view search) {
                        "finding_ids || ' ' || categories), lower(?1)) > 0 ORDER BY id DESC")
                        .c_str());
   s.bind(1, search);
-  std::vector<FaqArticle> out;
-  while (s.step()) out.push_back(read_faq(s));
-  return out;
+  return all(s, read_faq);
 }
 
 bool SqliteStore::update_faq(const FaqArticle& article, TimePoint now) {
@@ -790,9 +786,7 @@ std::vector<FaqArticle> SqliteStore::faq_for_ticket(std::int64_t ticket_id) {
               "f.created_at, f.updated_at, f.version FROM faq f JOIN faq_links l "
               "ON l.faq_id = f.id WHERE l.ticket_id = ? ORDER BY l.linked_at, f.id");
   s.bind(1, ticket_id);
-  std::vector<FaqArticle> out;
-  while (s.step()) out.push_back(read_faq(s));
-  return out;
+  return all(s, read_faq);
 }
 
 std::vector<std::int64_t> SqliteStore::tickets_for_faq(std::int64_t faq_id) {
@@ -835,9 +829,7 @@ std::vector<WebhookDelivery> SqliteStore::due_deliveries(TimePoint now, std::siz
                        "next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?")
                        .c_str());
   s.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
-  std::vector<WebhookDelivery> out;
-  while (s.step()) out.push_back(read_delivery(s));
-  return out;
+  return all(s, read_delivery);
 }
 
 void SqliteStore::record_delivery_attempt(const WebhookDelivery& d) {
@@ -861,9 +853,7 @@ std::vector<WebhookDelivery> SqliteStore::webhook_log(std::size_t limit, std::st
                        "ORDER BY id DESC LIMIT ?2")
                        .c_str());
   s.bind(1, status).bind(2, static_cast<std::int64_t>(limit));
-  std::vector<WebhookDelivery> out;
-  while (s.step()) out.push_back(read_delivery(s));
-  return out;
+  return all(s, read_delivery);
 }
 
 }  // namespace tether::relay
