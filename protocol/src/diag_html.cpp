@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "diag_report_model.hpp"
+#include "html_text.hpp"
 #include "tether/protocol/diag_report.hpp"
 
 namespace tether::protocol {
@@ -21,38 +22,11 @@ using diag_report::Table;
 
 /// Text for HTML element content and attribute values: printable first, then escaped.
 std::string escape(const std::string& text) {
-  const auto clean = printable_text(text);
-  std::string out;
-  out.reserve(clean.size());
-  for (const char c : clean) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+  return html_escape(printable_text(text));
 }
 
+// The rules of this report; the palette and body come first, from write_html_head().
 constexpr const char* kStyle = R"css(
-:root { --ok: #2e7d32; --warn: #b26a00; --crit: #c62828; --info: #1565c0; --line: #d6d9de; }
-* { box-sizing: border-box; }
-body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
-       color: #1d2127; margin: 0 auto; padding: 24px; max-width: 1100px; background: #fff; }
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 28px 0 8px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
 h3 { font-size: 14px; margin: 14px 0 6px; color: #444; }
@@ -145,11 +119,8 @@ std::string render_html(const Report& report) {
   std::ostringstream out;
   const std::string title =
       "Diagnostics" + (report.host.empty() ? std::string() : " \xe2\x80\x94 " + report.host);
-  out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      << "<title>" << escape(title) << "</title>\n<style>" << kStyle
-      << "</style>\n</head>\n<body>\n"
-      << "<h1>" << escape(title) << "</h1>\n";
+  write_html_head(out, escape(title), kStyle);
+  out << "<h1>" << escape(title) << "</h1>\n";
   if (report.empty) {
     out << "<p class=\"unavailable\">No diagnostics in this snapshot.</p>\n</body>\n</html>\n";
     return out.str();

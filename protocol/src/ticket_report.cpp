@@ -4,8 +4,8 @@
 // left out, whatever arrives over the network.
 //
 // The HTML is one self-contained file like the diagnostics report (diag_html.cpp, whose look
-// it follows): inline CSS, no script, no link, nothing fetched, printable. Its escape() is
-// private to that file, so this file has its own four-line one.
+// it follows): inline CSS, no script, no link, nothing fetched, printable. Both take their
+// escaping, page head and palette from html_text.hpp.
 
 #include "tether/protocol/ticket_report.hpp"
 
@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "html_text.hpp"
 #include "tether/protocol/diag_report.hpp"
 
 namespace tether::protocol {
@@ -466,13 +467,9 @@ std::string md(const std::string& text) {
   for (const char c : text) {
     switch (c) {
       case '&':
-        out += "&amp;";
-        break;
       case '<':
-        out += "&lt;";
-        break;
       case '>':
-        out += "&gt;";
+        out += html_entity(c);  // so that no HTML reaches the Markdown renderer
         break;
       case '\n':
         out += ' ';
@@ -679,30 +676,7 @@ std::string render_markdown(const View& v) {
 
 /// Element content and attribute values (the view's text is already printable).
 std::string h(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+  return html_escape(text);
 }
 
 /// Several lines: escaped, joined by <br>.
@@ -728,11 +702,8 @@ std::string known(const std::string& value, std::initializer_list<const char*> a
   return "unknown";
 }
 
+// The rules of this report; the palette and body come first, from write_html_head().
 constexpr const char* kStyle = R"css(
-:root { --ok: #2e7d32; --warn: #b26a00; --crit: #c62828; --info: #1565c0; --line: #d6d9de; }
-* { box-sizing: border-box; }
-body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
-       color: #1d2127; margin: 0 auto; padding: 24px; max-width: 1100px; background: #fff; }
 h1 { font-size: 22px; margin: 0 0 6px; }
 h2 { font-size: 17px; margin: 28px 0 8px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
 h3 { font-size: 15px; margin: 18px 0 6px; }
@@ -874,10 +845,8 @@ void html_session(const Session& s, std::ostream& out) {
 std::string render_html(const View& v) {
   std::ostringstream out;
   const std::string title = v.id + ": " + v.title;
-  out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      << "<title>" << h(title) << " \xe2\x80\x94 ticket report</title>\n<style>" << kStyle
-      << "</style>\n</head>\n<body>\n<header>\n<h1>" << h(title) << "</h1>\n"
+  write_html_head(out, h(title) + " \xe2\x80\x94 ticket report", kStyle);
+  out << "<header>\n<h1>" << h(title) << "</h1>\n"
       << "<div class=\"badges\"><span class=\"badge " << known(v.priority, {"P1", "P2", "P3", "P4"})
       << "\">" << h(v.priority) << "</span><span class=\"badge status\">" << h(v.status)
       << "</span><span class=\"badge level\">" << h(v.level) << "</span><span class=\"badge sla-"
