@@ -304,7 +304,7 @@ TEST_F(WebhookTest, FailingThenSlowReceiverGetsEveryEventOnceSigned) {
   });
   configure({{"webhooks",
               {webhook("itsm", receiver.url(),
-                       {{"timeout_ms", 1000},
+                       {{"timeout_ms", 3000},
                         {"retry_base_ms", 100},
                         {"retry_max_ms", 300},
                         {"max_attempts", 5}})}}});

@@ -3,9 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -27,6 +29,8 @@ namespace {
 constexpr auto kTick = std::chrono::milliseconds(500);
 constexpr std::size_t kBatch = 100;
 constexpr int kMaxInFlightPerWebhook = 4;
+// How far rows waiting for a slot are pushed back when they fill a whole batch.
+constexpr auto kPushBack = std::chrono::milliseconds(5000);
 // Entries this much older than the relay's start are history for a webhook that never ran.
 constexpr auto kFreshStartSlack = std::chrono::seconds(2);
 
@@ -107,6 +111,7 @@ struct WebhookDispatcher::Core : std::enable_shared_from_this<Core> {
         relay_name(std::move(relay_name)),
         timer(strand),
         running(this->targets.size(), 0),
+        parked(this->targets.size()),
         fresh(this->targets.size()),
         random(std::random_device{}()) {
     for (const auto& target : this->targets) {
@@ -150,6 +155,16 @@ struct WebhookDispatcher::Core : std::enable_shared_from_this<Core> {
     // Outcomes of finished attempts are committed by now, so the query below sees them: an
     // attempt that finished while an earlier query ran can never be started a second time.
     std::erase_if(flights, [](const auto& flight) { return flight.second.finished; });
+    // Rows parked by an earlier round were due before anything fetched now: they go first.
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      while (running[i] < kMaxInFlightPerWebhook && !parked[i].empty()) {
+        auto delivery = std::move(parked[i].front());
+        parked[i].pop_front();
+        parked_ids.erase(delivery.id);
+        start_attempt(std::move(delivery), i);
+      }
+      if (!parked[i].empty()) waiting = true;
+    }
     const auto now = wall_now();
     auto due = co_await store.run([now](Store& s) { return s.due_deliveries(now, kBatch); });
     if (stopping) co_return;
@@ -157,7 +172,7 @@ struct WebhookDispatcher::Core : std::enable_shared_from_this<Core> {
     std::vector<WebhookDelivery> deferred;
     std::vector<WebhookDelivery> orphans;
     for (auto& delivery : due) {
-      if (flights.contains(delivery.id)) continue;
+      if (flights.contains(delivery.id) || parked_ids.contains(delivery.id)) continue;
       const auto target = std::find_if(targets.begin(), targets.end(),
                                        [&](const auto& t) { return t.name == delivery.webhook; });
       if (target == targets.end()) {
@@ -169,11 +184,18 @@ struct WebhookDispatcher::Core : std::enable_shared_from_this<Core> {
       const auto index = static_cast<std::size_t>(target - targets.begin());
       if (running[index] >= kMaxInFlightPerWebhook) {
         waiting = true;
-        // A full batch may consist of one slow webhook's rows and hide the rows of the
-        // others; pushing the waiting rows back by one timeout lets the others surface.
+        // A full batch may be all one slow webhook's rows and hide the rows of the others
+        // (the store has no per-webhook query). Such rows are pushed back a little in the
+        // store, so that the next query reaches past them, and parked here (at most a batch
+        // per webhook) to be started as soon as their webhook has a free slot.
         if (due.size() == kBatch) {
-          delivery.next_attempt_at = now + target->timeout;
-          deferred.push_back(std::move(delivery));
+          delivery.next_attempt_at =
+              now + std::min<std::chrono::milliseconds>(target->timeout, kPushBack);
+          deferred.push_back(delivery);
+          if (parked[index].size() < kBatch) {
+            parked_ids.insert(delivery.id);
+            parked[index].push_back(std::move(delivery));
+          }
         }
         continue;
       }
@@ -294,7 +316,9 @@ struct WebhookDispatcher::Core : std::enable_shared_from_this<Core> {
   std::vector<std::unique_ptr<asio::ssl::context>> contexts;  // Per target; null for http.
   asio::steady_timer timer;
   std::map<std::int64_t, Flight> flights;
-  std::vector<int> running;  // Unfinished attempts per target.
+  std::vector<int> running;                         // Unfinished attempts per target.
+  std::vector<std::deque<WebhookDelivery>> parked;  // Per target: due, waiting for a slot.
+  std::set<std::int64_t> parked_ids;
   std::vector<std::optional<bool>> fresh;
   std::mt19937_64 random;
   TimePoint started_at = wall_now();
