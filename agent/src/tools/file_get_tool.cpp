@@ -11,12 +11,12 @@
 
 #include "tether/agent/tools/tool.hpp"
 #include "tools/file_transfer.hpp"
+#include "tools/transfer_tool.hpp"
 
 namespace tether::agent {
 
 namespace asio = boost::asio;
 using json = nlohmann::json;
-using protocol::Error;
 using tools::TransferFailure;
 
 namespace {
@@ -55,25 +55,11 @@ asio::awaitable<void> send_download(const protocol::ChannelOpen& open, ToolConte
                                     const tools::GetRequest& request,
                                     std::shared_ptr<protocol::Channel>& accepted) {
   tools::DiskWorker worker(context.executor);
-  std::optional<tools::GetSource> source;
-  std::optional<tools::PathError> refusal;
-  co_await worker.run([&] {
-    auto root = tools::AllowedRoot::open(context.settings->files_root.string());
-    if (!root) {
-      refusal = root.error();
-      return;
-    }
-    auto prepared = tools::prepare_get(*root, request, context.settings->max_file_bytes);
-    if (!prepared) {
-      refusal = prepared.error();
-      return;
-    }
-    source.emplace(std::move(*prepared));
-  });
-  if (refusal) {
-    context.mux->refuse(open, refusal->code, refusal->message);
-    co_return;
-  }
+  auto source = co_await tools::prepare_in_files_root(
+      worker, open, context, [&](const tools::AllowedRoot& root) {
+        return tools::prepare_get(root, request, context.settings->max_file_bytes);
+      });
+  if (!source) co_return;
   const std::uint64_t size = source->size;
   const std::uint64_t offset = tools::get_resume_offset(request, size, source->mtime_ns);
   auto channel = context.mux->accept(
@@ -143,26 +129,8 @@ asio::awaitable<void> send_download(const protocol::ChannelOpen& open, ToolConte
 }  // namespace
 
 asio::awaitable<void> run_file_get_tool(protocol::ChannelOpen open, ToolContext context) {
-  auto request = tools::parse_get_params(open.params);
-  if (!request) {
-    context.mux->refuse(open, request.error().code, request.error().message);
-    co_return;
-  }
-  std::shared_ptr<protocol::Channel> channel;
-  std::string unexpected;
-  try {
-    co_await send_download(open, context, *request, channel);
-  } catch (const std::exception& e) {
-    unexpected = e.what();
-  }
-  if (!unexpected.empty()) {
-    const std::string reason = "the download failed on the PC: " + unexpected;
-    if (channel) {
-      channel->close(reason, json::object(), Error::internal);
-    } else {
-      context.mux->refuse(open, Error::internal, reason);
-    }
-  }
+  co_await tools::run_transfer(open, context, "download", tools::parse_get_params(open.params),
+                               send_download);
 }
 
 }  // namespace tether::agent

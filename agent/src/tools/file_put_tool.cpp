@@ -8,6 +8,7 @@
 
 #include "tether/agent/tools/tool.hpp"
 #include "tools/file_transfer.hpp"
+#include "tools/transfer_tool.hpp"
 
 namespace tether::agent {
 
@@ -22,25 +23,10 @@ asio::awaitable<void> receive_upload(const protocol::ChannelOpen& open, ToolCont
                                      const tools::PutRequest& request,
                                      std::shared_ptr<protocol::Channel>& accepted) {
   tools::DiskWorker worker(context.executor);
-  std::optional<tools::PutTarget> target;
-  std::optional<tools::PathError> refusal;
-  co_await worker.run([&] {
-    auto root = tools::AllowedRoot::open(context.settings->files_root.string());
-    if (!root) {
-      refusal = root.error();
-      return;
-    }
-    auto prepared = tools::prepare_put(*root, request);
-    if (!prepared) {
-      refusal = prepared.error();
-      return;
-    }
-    target.emplace(std::move(*prepared));
-  });
-  if (refusal) {
-    context.mux->refuse(open, refusal->code, refusal->message);
-    co_return;
-  }
+  auto target = co_await tools::prepare_in_files_root(
+      worker, open, context,
+      [&](const tools::AllowedRoot& root) { return tools::prepare_put(root, request); });
+  if (!target) co_return;
   const std::uint64_t resumed_from = target->offset;
   auto channel = context.mux->accept(open, protocol::kBulkChannelWindow,
                                      {{"offset", resumed_from}, {"path", target->display}});
@@ -158,26 +144,9 @@ asio::awaitable<void> receive_upload(const protocol::ChannelOpen& open, ToolCont
 }  // namespace
 
 asio::awaitable<void> run_file_put_tool(protocol::ChannelOpen open, ToolContext context) {
-  auto request = tools::parse_put_params(open.params, context.settings->max_file_bytes);
-  if (!request) {
-    context.mux->refuse(open, request.error().code, request.error().message);
-    co_return;
-  }
-  std::shared_ptr<protocol::Channel> channel;
-  std::string unexpected;
-  try {
-    co_await receive_upload(open, context, *request, channel);
-  } catch (const std::exception& e) {
-    unexpected = e.what();
-  }
-  if (!unexpected.empty()) {
-    const std::string reason = "the upload failed on the PC: " + unexpected;
-    if (channel) {
-      channel->close(reason, json::object(), Error::internal);
-    } else {
-      context.mux->refuse(open, Error::internal, reason);
-    }
-  }
+  co_await tools::run_transfer(
+      open, context, "upload",
+      tools::parse_put_params(open.params, context.settings->max_file_bytes), receive_upload);
 }
 
 }  // namespace tether::agent
