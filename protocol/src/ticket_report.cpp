@@ -14,6 +14,7 @@
 #include <initializer_list>
 #include <optional>
 #include <sstream>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -55,22 +56,29 @@ std::string line(const json& object, const char* key, const char* fallback = "")
   return text.empty() ? fallback : text;
 }
 
-/// Text that may have several lines (notes, descriptions): each line printable, "\n" kept.
-std::string lines(const json& value) {
-  if (!value.is_string()) return {};
-  const auto& text = value.get_ref<const std::string&>();
+/// Each line of `text` (split at "\n"; an empty text is one empty line) through `each`, the
+/// results joined by `separator`: the loop the reader and both writers share for multi-line text.
+template <typename Each>
+std::string map_lines(std::string_view text, std::string_view separator, Each each) {
   std::string out;
   std::size_t start = 0;
   while (start <= text.size()) {
     auto end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string_view piece(text.data() + start, end - start);
-    if (!piece.empty() && piece.back() == '\r') piece.remove_suffix(1);
-    if (start > 0) out += '\n';
-    out += printable_text(piece);
+    if (end == std::string_view::npos) end = text.size();
+    if (start > 0) out += separator;
+    out += each(text.substr(start, end - start));
     start = end + 1;
   }
   return out;
+}
+
+/// Text that may have several lines (notes, descriptions): each line printable, "\n" kept.
+std::string lines(const json& value) {
+  if (!value.is_string()) return {};
+  return map_lines(value.get_ref<const std::string&>(), "\n", [](std::string_view piece) {
+    if (!piece.empty() && piece.back() == '\r') piece.remove_suffix(1);
+    return printable_text(piece);
+  });
 }
 
 std::optional<std::int64_t> integer(const json& value) {
@@ -461,7 +469,7 @@ View read_view(const json& report) {
 // ---- Markdown -----------------------------------------------------------------------------
 
 /// Inline Markdown text: characters with a meaning escaped, HTML impossible.
-std::string md(const std::string& text) {
+std::string md(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (const char c : text) {
@@ -496,12 +504,8 @@ std::string md(const std::string& text) {
 
 /// A paragraph (several lines kept as hard breaks) that cannot turn into a list or heading.
 std::string md_block(const std::string& text) {
-  std::string out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    auto piece = md(text.substr(start, end - start));
+  return map_lines(text, "  \n", [](std::string_view raw) {
+    auto piece = md(raw);
     std::size_t digits = 0;
     while (digits < piece.size() && piece[digits] >= '0' && piece[digits] <= '9') ++digits;
     if (!piece.empty() && (piece[0] == '-' || piece[0] == '+' || piece[0] == '=')) {
@@ -510,11 +514,8 @@ std::string md_block(const std::string& text) {
                (piece[digits] == '.' || piece[digits] == ')')) {
       piece.insert(digits, "\\");
     }
-    if (start > 0) out += "  \n";
-    out += piece;
-    start = end + 1;
-  }
-  return out;
+    return piece;
+  });
 }
 
 void md_table(const std::vector<std::string>& header, const std::vector<Row>& rows,
@@ -532,6 +533,21 @@ void md_table(const std::vector<std::string>& header, const std::vector<Row>& ro
     out << "\n";
   }
   out << "\n";
+}
+
+/// "- **Key:** value" lines.
+void md_fields(const std::vector<Field>& fields, std::ostream& out) {
+  for (const auto& f : fields) out << "- **" << md(f.key) << ":** " << md(f.value) << "\n";
+}
+
+/// md_table, or the sentence `none` when there are no rows.
+void md_table_or(const char* none, const std::vector<std::string>& header,
+                 const std::vector<Row>& rows, std::ostream& out) {
+  if (rows.empty()) {
+    out << none << "\n\n";
+  } else {
+    md_table(header, rows, out);
+  }
 }
 
 std::string md_code(const std::string& text) {
@@ -558,7 +574,7 @@ std::string render_markdown(const View& v) {
   if (v.sessions.empty()) out << "No remote session.\n\n";
   for (const auto& s : v.sessions) {
     out << "### " << md(s.heading) << "\n\n";
-    for (const auto& f : s.fields) out << "- **" << md(f.key) << ":** " << md(f.value) << "\n";
+    md_fields(s.fields, out);
     if (!s.end_note.empty()) out << "- **End note:** " << md(s.end_note) << "\n";
     out << "\n**Consent:** ";
     if (!s.consent.present) {
@@ -576,11 +592,7 @@ std::string render_markdown(const View& v) {
       out << "\n\n";
     }
     out << "#### Actions\n\n";
-    if (s.actions.empty()) {
-      out << "No actions.\n\n";
-    } else {
-      md_table({"Time", "By", "Action", "What"}, s.actions, out);
-    }
+    md_table_or("No actions.", {"Time", "By", "Action", "What"}, s.actions, out);
     if (!s.files.empty()) {
       out << "#### Files\n\n| Direction | Path | Size | SHA-256 | Time |\n|---|---|---|---|---|\n";
       for (const auto& f : s.files) {
@@ -605,8 +617,7 @@ std::string render_markdown(const View& v) {
     }
     if (!s.diagnostics.empty()) {
       out << "#### Diagnostics\n\n";
-      for (const auto& f : s.diagnostics)
-        out << "- **" << md(f.key) << ":** " << md(f.value) << "\n";
+      md_fields(s.diagnostics, out);
       out << "\n";
     }
   }
@@ -637,11 +648,7 @@ std::string render_markdown(const View& v) {
   }
 
   out << "## Escalations\n\n";
-  if (v.escalations.empty()) {
-    out << "None.\n\n";
-  } else {
-    md_table({"Time", "By", "Level", "Reason"}, v.escalations, out);
-  }
+  md_table_or("None.", {"Time", "By", "Level", "Reason"}, v.escalations, out);
 
   out << "## Notes\n\n";
   if (v.notes.empty()) out << "None.\n";
@@ -662,11 +669,7 @@ std::string render_markdown(const View& v) {
     out << "\n";
   }
   out << "## Timeline\n\n";
-  if (v.timeline.empty()) {
-    out << "Empty.\n\n";
-  } else {
-    md_table({"Time", "Actor", "Kind", "Session", "Summary"}, v.timeline, out);
-  }
+  md_table_or("Empty.", {"Time", "Actor", "Kind", "Session", "Summary"}, v.timeline, out);
   out << "---\n\nGenerated by Tether at " << md(v.generated_at) << " (report version "
       << md(v.version) << ").\n";
   return out.str();
@@ -681,16 +684,7 @@ std::string h(const std::string& text) {
 
 /// Several lines: escaped, joined by <br>.
 std::string h_lines(const std::string& text) {
-  std::string out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    if (start > 0) out += "<br>";
-    out += h(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
+  return map_lines(text, "<br>", html_escape);
 }
 
 /// A CSS class from a value only when it is one of the known ones (values come from the
@@ -780,6 +774,22 @@ void html_table(const char* table_class, const char* row_class,
   out << "</table>\n";
 }
 
+/// html_table, or the sentence `none` in grey when there are no rows.
+void html_table_or(const char* none, const char* table_class, const char* row_class,
+                   const std::vector<std::string>& header, const std::vector<Row>& rows,
+                   std::ostream& out) {
+  if (rows.empty()) {
+    out << "<p class=\"muted\">" << none << "</p>\n";
+  } else {
+    html_table(table_class, row_class, header, rows, out);
+  }
+}
+
+/// Opens one of the report's top-level sections; the caller closes it.
+void html_section(const char* id, const char* title, std::ostream& out) {
+  out << "<section id=\"" << id << "\">\n<h2>" << title << "</h2>\n";
+}
+
 void html_session(const Session& s, std::ostream& out) {
   out << "<section class=\"session\" id=\"session-" << h(s.id) << "\">\n<h3>" << h(s.heading)
       << "</h3>\n";
@@ -806,11 +816,8 @@ void html_session(const Session& s, std::ostream& out) {
     out << "</div>\n";
   }
   out << "<h4>Actions</h4>\n";
-  if (s.actions.empty()) {
-    out << "<p class=\"muted\">No actions.</p>\n";
-  } else {
-    html_table("actions", "action", {"Time", "By", "Action", "What"}, s.actions, out);
-  }
+  html_table_or("No actions.", "actions", "action", {"Time", "By", "Action", "What"}, s.actions,
+                out);
   if (!s.files.empty()) {
     out << "<h4>Files</h4>\n<table class=\"files\">\n<tr><th>Time</th><th>Direction</th>"
            "<th>Path</th><th>Size</th><th>SHA-256</th></tr>\n";
@@ -855,19 +862,19 @@ std::string render_html(const View& v) {
   html_kv(v.header, out);
   out << "</header>\n";
 
-  out << "<section id=\"summary\">\n<h2>Summary</h2>\n<p class=\"summary\">"
-      << (v.summary.empty() ? "?" : h_lines(v.summary)) << "</p>\n";
+  html_section("summary", "Summary", out);
+  out << "<p class=\"summary\">" << (v.summary.empty() ? "?" : h_lines(v.summary)) << "</p>\n";
   if (!v.description.empty()) {
     out << "<h3>Description</h3>\n<p>" << h_lines(v.description) << "</p>\n";
   }
   out << "</section>\n";
 
-  out << "<section id=\"sessions\">\n<h2>Sessions</h2>\n";
+  html_section("sessions", "Sessions", out);
   if (v.sessions.empty()) out << "<p class=\"muted\">No remote session.</p>\n";
   for (const auto& s : v.sessions) html_session(s, out);
   out << "</section>\n";
 
-  out << "<section id=\"findings\">\n<h2>Findings</h2>\n";
+  html_section("findings", "Findings", out);
   if (v.findings.empty()) {
     out << "<p class=\"muted\">No critical or warning findings in the latest diagnostics.</p>\n";
   } else if (!v.findings_at.empty()) {
@@ -883,7 +890,7 @@ std::string render_html(const View& v) {
   out << "</section>\n";
 
   if (!v.diffs.empty()) {
-    out << "<section id=\"changes\">\n<h2>Before and after</h2>\n";
+    html_section("changes", "Before and after", out);
     for (const auto& d : v.diffs) {
       out << "<h3>" << h(d.session) << "</h3>\n<p>" << (d.summary.empty() ? "?" : h(d.summary))
           << "</p>\n";
@@ -899,15 +906,12 @@ std::string render_html(const View& v) {
     out << "</section>\n";
   }
 
-  out << "<section id=\"escalations\">\n<h2>Escalations</h2>\n";
-  if (v.escalations.empty()) {
-    out << "<p class=\"muted\">None.</p>\n";
-  } else {
-    html_table("escalations", "escalation", {"Time", "By", "Level", "Reason"}, v.escalations, out);
-  }
+  html_section("escalations", "Escalations", out);
+  html_table_or("None.", "escalations", "escalation", {"Time", "By", "Level", "Reason"},
+                v.escalations, out);
   out << "</section>\n";
 
-  out << "<section id=\"notes\">\n<h2>Notes</h2>\n";
+  html_section("notes", "Notes", out);
   if (v.notes.empty()) out << "<p class=\"muted\">None.</p>\n";
   for (const auto& n : v.notes) {
     out << "<div class=\"note" << (n.internal ? " internal" : "") << "\"><div class=\"muted\">"
@@ -917,7 +921,7 @@ std::string render_html(const View& v) {
   }
   out << "</section>\n";
 
-  out << "<section id=\"resolution\">\n<h2>Resolution</h2>\n";
+  html_section("resolution", "Resolution", out);
   if (!v.resolved) {
     out << "<p class=\"muted\">Not resolved (status " << h(v.status) << ").</p>\n";
   } else {
@@ -930,18 +934,15 @@ std::string render_html(const View& v) {
   out << "</section>\n";
 
   if (!v.faq.empty()) {
-    out << "<section id=\"faq\">\n<h2>Knowledge articles</h2>\n<ul>\n";
+    html_section("faq", "Knowledge articles", out);
+    out << "<ul>\n";
     for (const auto& a : v.faq) out << "<li>" << h(a[0]) << ": " << h(a[1]) << "</li>\n";
     out << "</ul>\n</section>\n";
   }
 
-  out << "<section id=\"timeline\">\n<h2>Timeline</h2>\n";
-  if (v.timeline.empty()) {
-    out << "<p class=\"muted\">Empty.</p>\n";
-  } else {
-    html_table("timeline", "entry", {"Time", "Actor", "Kind", "Session", "Summary"}, v.timeline,
-               out);
-  }
+  html_section("timeline", "Timeline", out);
+  html_table_or("Empty.", "timeline", "entry", {"Time", "Actor", "Kind", "Session", "Summary"},
+                v.timeline, out);
   out << "</section>\n<footer>Generated by Tether at " << h(v.generated_at) << " (report version "
       << h(v.version) << ").</footer>\n</body>\n</html>\n";
   return out.str();
