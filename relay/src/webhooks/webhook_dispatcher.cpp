@@ -47,11 +47,10 @@ std::string seconds_text(std::chrono::milliseconds ms) {
 struct EnqueuePlan {
   std::string name;
   std::vector<std::string> events;
-  std::optional<bool> fresh;  // Unknown until the first round reads the cursor.
+  bool fresh = false;  // Never ran before this start: skip the history before it.
 };
 
 struct EnqueueResult {
-  std::vector<std::optional<bool>> fresh;
   bool more = false;  // Some webhook got a full batch: run another round at once.
   std::size_t queued = 0;
 };
@@ -62,8 +61,6 @@ EnqueueResult enqueue_round(Store& store, const std::vector<EnqueuePlan>& plans,
   std::map<std::int64_t, std::optional<Ticket>> tickets;
   for (const auto& plan : plans) {
     const auto cursor = store.webhook_cursor(plan.name);
-    const bool fresh = plan.fresh.value_or(cursor == 0);
-    result.fresh.push_back(fresh);
     const auto entries = store.timeline_since(cursor, kBatch);
     if (entries.empty()) continue;
     if (entries.size() == kBatch) result.more = true;
@@ -73,7 +70,7 @@ EnqueueResult enqueue_round(Store& store, const std::vector<EnqueuePlan>& plans,
     const auto now = wall_now();
     for (const auto& entry : entries) {
       if (!matcher.wants(entry.kind)) continue;
-      if (fresh && entry.at < started_at - kFreshStartSlack) continue;
+      if (plan.fresh && entry.at < started_at - kFreshStartSlack) continue;
       auto ticket = tickets.find(entry.ticket_id);
       if (ticket == tickets.end()) {
         ticket = tickets.emplace(entry.ticket_id, store.find_ticket(entry.ticket_id)).first;
@@ -112,7 +109,6 @@ struct WebhookDispatcher::Core : std::enable_shared_from_this<Core> {
         timer(strand),
         running(this->targets.size(), 0),
         parked(this->targets.size()),
-        fresh(this->targets.size()),
         random(std::random_device{}()) {
     for (const auto& target : this->targets) {
       contexts.push_back(target.tls ? make_webhook_tls_context(target) : nullptr);
@@ -140,6 +136,17 @@ struct WebhookDispatcher::Core : std::enable_shared_from_this<Core> {
   }
 
   asio::awaitable<void> enqueue_new_entries() {
+    if (fresh.empty()) {
+      // Decided once, before anything is queued: a webhook whose cursor is still 0 has never
+      // run, and must not get the history that was there before it was configured.
+      std::vector<std::string> names;
+      for (const auto& target : targets) names.push_back(target.name);
+      fresh = co_await store.run([names = std::move(names)](Store& s) {
+        std::vector<bool> out;
+        for (const auto& name : names) out.push_back(s.webhook_cursor(name) == 0);
+        return out;
+      });
+    }
     std::vector<EnqueuePlan> plans;
     for (std::size_t i = 0; i < targets.size(); ++i) {
       plans.push_back({targets[i].name, targets[i].events, fresh[i]});
@@ -147,7 +154,6 @@ struct WebhookDispatcher::Core : std::enable_shared_from_this<Core> {
     auto result =
         co_await store.run([plans = std::move(plans), name = relay_name, started = started_at](
                                Store& s) { return enqueue_round(s, plans, name, started); });
-    fresh = std::move(result.fresh);
     if (result.more) poked = true;
   }
 
@@ -319,7 +325,7 @@ struct WebhookDispatcher::Core : std::enable_shared_from_this<Core> {
   std::vector<int> running;                         // Unfinished attempts per target.
   std::vector<std::deque<WebhookDelivery>> parked;  // Per target: due, waiting for a slot.
   std::set<std::int64_t> parked_ids;
-  std::vector<std::optional<bool>> fresh;
+  std::vector<bool> fresh;  // Per target, once read (see enqueue_new_entries).
   std::mt19937_64 random;
   TimePoint started_at = wall_now();
   bool stopping = false;

@@ -14,7 +14,10 @@
 ///    by the webhook's timeout_ms. A 2xx makes the row "delivered"; anything else is recorded
 ///    (attempts, last status, last error) and retried after a full-jitter backoff
 ///    (webhook_target.hpp) until max_attempts, when the row becomes "failed". A slow or dead
-///    receiver only delays its own rows.
+///    receiver only delays its own rows: when a webhook's due rows fill a whole query while
+///    its 4 slots are busy, they are pushed back by up to 5 s in the store (so the next query
+///    reaches the other webhooks' rows) and kept in memory, at most 100 per webhook, to be
+///    started as soon as a slot frees.
 /// 3. stop() aborts the attempts in flight; they stay "pending" and are sent again (same
 ///    X-Tether-Delivery) after the next start.
 /// Rows of a webhook that was removed from relay.json are marked "failed".
