@@ -5,9 +5,9 @@
 #include <optional>
 #include <string_view>
 
+#include "helpdesk/json_text.hpp"
 #include "helpdesk/snapshot_diff.hpp"
 #include "tether/protocol/time_format.hpp"
-#include "tether/protocol/utf8.hpp"
 
 namespace tether::relay::helpdesk {
 
@@ -24,33 +24,6 @@ constexpr std::size_t kTextSessions = 10;
 constexpr std::size_t kMaxNote = 2000;  // the full notes stay on the ticket
 constexpr std::size_t kTextNote = 300;
 constexpr std::size_t kMaxLine = 300;
-
-// One line of at most `max` characters ("…" marks a cut), valid UTF-8 (malformed bytes
-// become "?"), control characters (newlines, terminal escapes) as spaces.
-std::string clip_text(std::string_view text, std::size_t max) {
-  std::string out;
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    if (chars == max) {
-      out += "…";
-      break;
-    }
-    const std::size_t length = protocol::utf8_sequence_length(text, i);
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (length == 0) {
-      out += '?';
-      ++i;
-    } else if (byte < 0x20 || byte == 0x7f) {
-      out += ' ';
-      ++i;
-    } else {
-      out.append(text.substr(i, length));
-      i += length;
-    }
-    ++chars;
-  }
-  return out;
-}
 
 // Like clip_text but keeps line breaks (notes are written in paragraphs); for JSON only.
 std::string clip_multiline(std::string_view text, std::size_t max) {
@@ -95,12 +68,6 @@ std::string duration_text(std::chrono::system_clock::duration d) {
   const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(d).count();
   if (minutes < 120) return std::to_string(std::max<long long>(minutes, 0)) + " min";
   return std::to_string(minutes / 60) + " h " + std::to_string(minutes % 60) + " min";
-}
-
-const json* member(const json& object, std::string_view key) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
 }
 
 std::string text_of(const json& object, std::string_view key, std::size_t max) {

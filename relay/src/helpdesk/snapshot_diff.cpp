@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "helpdesk/json_text.hpp"
 #include "tether/protocol/utf8.hpp"
 
 namespace tether::relay::helpdesk {
@@ -47,41 +48,7 @@ std::size_t utf8_length(std::string_view text) {
   return count;
 }
 
-// One line of at most `max` characters ("…" marks a cut), valid UTF-8 (malformed bytes
-// become "?"), control characters as spaces: nlohmann::json refuses to dump invalid UTF-8,
-// and a timeline line must not carry terminal escapes.
-std::string clip_text(std::string_view text, std::size_t max) {
-  std::string out;
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    if (chars == max) {
-      out += "…";
-      break;
-    }
-    const std::size_t length = protocol::utf8_sequence_length(text, i);
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (length == 0) {
-      out += '?';
-      ++i;
-    } else if (byte < 0x20 || byte == 0x7f) {
-      out += ' ';
-      ++i;
-    } else {
-      out.append(text.substr(i, length));
-      i += length;
-    }
-    ++chars;
-  }
-  return out;
-}
-
 // ---- Tolerant readers: every accessor answers "absent" for a missing or mistyped field.
-
-const json* member(const json& object, std::string_view key) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
-}
 
 const json* object_at(const json& object, std::string_view key) {
   const json* value = member(object, key);
