@@ -96,7 +96,7 @@ RelayConfig RelayConfig::load(const std::filesystem::path& data_dir) {
          try {
            (void)parse_webhook_targets(value, config.data_dir);
          } catch (const std::invalid_argument& e) {
-           throw ConfigError(std::string("webhooks: ") + e.what());
+           throw ConfigError(e.what());
          }
          config.webhooks = value;
        }},
