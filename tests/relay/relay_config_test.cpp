@@ -70,5 +70,26 @@ TEST(ParseObjectId, AcceptsTheDisplayedFormOnly) {
   }
 }
 
+TEST_F(RelayConfigTest, SlaPolicyAndWebhooksAreCheckedWhenTheFileIsRead) {
+  write(R"({"sla": {"targets": {"P1": {"first_response_minutes": 5}}},
+            "webhooks": [{"name": "glpi", "url": "https://glpi.example.com/hook",
+                          "secret": "0123456789abcdef0123"}],
+            "sla_check_interval_seconds": 5})");
+  const auto loaded = RelayConfig::load(dir_);
+  EXPECT_EQ(loaded.sla_check_interval, std::chrono::seconds(5));
+  EXPECT_EQ(loaded.sla.at("targets").at("P1").at("first_response_minutes"), 5);
+  EXPECT_EQ(loaded.webhooks.size(), 1u);
+  // The loaded file round-trips, policy and receivers included.
+  write(loaded.to_json().dump());
+  EXPECT_EQ(RelayConfig::load(dir_).sla, loaded.sla);
+
+  write(R"({"sla": {"business_hours": {"days": {"mon": "25:00-26:00"}}}})");
+  const auto bad_hours = load_error();
+  EXPECT_NE(bad_hours.find("sla.business_hours.days.mon"), std::string::npos) << bad_hours;
+  EXPECT_EQ(bad_hours.find("sla: sla."), std::string::npos) << bad_hours;
+  write(R"({"webhooks": [{"name": "glpi", "url": "ftp://x", "secret": "0123456789abcdef0123"}]})");
+  EXPECT_NE(load_error().find("webhooks[0]"), std::string::npos) << load_error();
+}
+
 }  // namespace
 }  // namespace tether::relay
