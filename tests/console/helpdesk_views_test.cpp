@@ -8,28 +8,15 @@
 
 #include "tether/console/api_client.hpp"
 #include "tether/console/ticket_view.hpp"
+#include "view_text.hpp"
 
 namespace tether::console {
 namespace {
 
 using nlohmann::json;
 
-std::size_t columns(const std::string& line) {
-  std::size_t n = 0;
-  for (const char c : line) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
-  return n;
-}
-
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (auto end = text.find('\n'); end != std::string::npos; end = text.find('\n', start)) {
-    out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  if (start < text.size()) out.push_back(text.substr(start));
-  return out;
-}
+using tether::testing::columns;
+using tether::testing::lines;
 
 const json kSla = json::parse(R"json({
   "generated_at": "2026-11-30T07:00:00Z", "warn_before_seconds": 3600,

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "view_text.hpp"
+
 namespace tether::console {
 namespace {
 
@@ -60,23 +62,8 @@ TEST(TicketView, OddInputNeverThrows) {
   }
 }
 
-// Columns a line takes: one per code point ("…" and "→" are one each).
-std::size_t columns(const std::string& line) {
-  std::size_t n = 0;
-  for (const char c : line) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
-  return n;
-}
-
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (auto end = text.find('\n'); end != std::string::npos; end = text.find('\n', start)) {
-    out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  if (start < text.size()) out.push_back(text.substr(start));
-  return out;
-}
+using tether::testing::columns;
+using tether::testing::lines;
 
 // A help-desk ticket as GET /tickets/T-1 returns it (docs/api.md).
 const json kHelpdeskTicket = json::parse(R"json({
