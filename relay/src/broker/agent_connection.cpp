@@ -15,6 +15,7 @@
 #include "auth/secrets.hpp"
 #include "broker/console_channel.hpp"
 #include "broker/session_broker.hpp"
+#include "net/server_websocket.hpp"
 #include "relay_context.hpp"
 #include "tether/protocol/channel_mux.hpp"
 #include "tether/protocol/frame.hpp"
@@ -87,26 +88,13 @@ asio::awaitable<void> AgentConnection::run(beast::http::request<beast::http::str
 
 asio::awaitable<bool> AgentConnection::handshake(
     beast::http::request<beast::http::string_body>& upgrade) {
-  websocket::stream_base::timeout limits{};
-  limits.handshake_timeout = context_.config.handshake_timeout;
-  limits.idle_timeout = context_.config.idle_timeout;
-  limits.keep_alive_pings = true;
-  beast::get_lowest_layer(ws_).expires_never();
-  ws_.set_option(limits);
+  set_websocket_timeouts(ws_, context_.config);
   ws_.read_message_max(protocol::kMaxControlMessageBytes);
   co_await ws_.async_accept(upgrade, asio::use_awaitable);
 
   // The first message must be a hello, within the handshake time.
-  asio::steady_timer deadline(strand_, context_.config.handshake_timeout);
-  bool timed_out = false;
-  deadline.async_wait([this, &timed_out](boost::system::error_code ec) {
-    if (ec) return;
-    timed_out = true;
-    beast::get_lowest_layer(ws_).socket().cancel();
-  });
   beast::flat_buffer buffer;
-  auto [ec, size] = co_await ws_.async_read(buffer, asio::as_tuple(asio::use_awaitable));
-  deadline.cancel();
+  const auto [ec, timed_out] = co_await read_first_message(ws_, strand_, context_.config, buffer);
   if (timed_out) {
     co_await close_with(Error::handshake_timeout, "no hello within the handshake time");
     co_return false;

@@ -14,6 +14,7 @@
 #include "broker/channel_records.hpp"
 #include "broker/session_broker.hpp"
 #include "broker/shell_recorder.hpp"
+#include "net/server_websocket.hpp"
 #include "relay_context.hpp"
 #include "tether/protocol/channel_mux.hpp"
 #include "tether/protocol/frame.hpp"
@@ -112,12 +113,7 @@ asio::awaitable<void> ConsoleChannel::run(beast::http::request<beast::http::stri
 
 asio::awaitable<bool> ConsoleChannel::accept(
     beast::http::request<beast::http::string_body>& upgrade) {
-  websocket::stream_base::timeout limits{};
-  limits.handshake_timeout = context_.config.handshake_timeout;
-  limits.idle_timeout = context_.config.idle_timeout;
-  limits.keep_alive_pings = true;
-  beast::get_lowest_layer(ws_).expires_never();
-  ws_.set_option(limits);
+  set_websocket_timeouts(ws_, context_.config);
   ws_.read_message_max(std::max(kMaxConsoleMessageBytes, protocol::kMaxChannelFrameBytes));
   ws_.auto_fragment(false);
   co_await ws_.async_accept(upgrade, asio::use_awaitable);
@@ -125,17 +121,9 @@ asio::awaitable<bool> ConsoleChannel::accept(
 }
 
 asio::awaitable<std::optional<protocol::ChannelOpen>> ConsoleChannel::read_open() {
-  asio::steady_timer deadline(strand_, context_.config.handshake_timeout);
-  bool timed_out = false;
-  deadline.async_wait([this, &timed_out](boost::system::error_code ec) {
-    if (ec) return;
-    timed_out = true;
-    beast::get_lowest_layer(ws_).socket().cancel();
-  });
   beast::flat_buffer buffer;
-  auto [ec, size] = co_await ws_.async_read(buffer, asio::as_tuple(asio::use_awaitable));
-  deadline.cancel();
-  if (ec) co_return std::nullopt;
+  const auto first = co_await read_first_message(ws_, strand_, context_.config, buffer);
+  if (first.error) co_return std::nullopt;
   auto refuse = [&](Error code, std::string reason) {
     finish(close_message(std::move(reason), code));
   };
