@@ -281,6 +281,20 @@ TEST_F(SqliteStoreTest, UpdateTicketRefusesAStaleVersionAndWritesNothing) {
   EXPECT_EQ(timeline[1].summary, "new → open");
 }
 
+TEST_F(SqliteStoreTest, OpenTicketsLeaveResolvedAndClosedOut) {
+  auto a = open_ticket("a", "", "", "ada", t0_);
+  auto b = open_ticket("b", "", "", "ada", t0_);
+  auto c = open_ticket("c", "", "", "ada", t0_);
+  b.status = "resolved";
+  c.status = "pending";
+  ASSERT_TRUE(store_->update_ticket(b, {}));
+  ASSERT_TRUE(store_->update_ticket(c, {}));
+  const auto open = store_->open_tickets();
+  ASSERT_EQ(open.size(), 2u);
+  EXPECT_EQ(open[0].id, a.id);
+  EXPECT_EQ(open[1].id, c.id);
+}
+
 TEST_F(SqliteStoreTest, UsersHaveLevels) {
   store_->create_user("ada", "admin", "h", 3);
   store_->create_user("bob", "technician", "h");

@@ -802,7 +802,7 @@ asio::awaitable<json> RestApi::list_users(ApiRequest& r) {
 
 asio::awaitable<json> RestApi::sla_overview(ApiRequest& r) {
   check_query_keys(r, {});
-  auto tickets = co_await context_.store.run([](Store& store) { return store.list_tickets(); });
+  auto tickets = co_await context_.store.run([](Store& store) { return store.open_tickets(); });
   const auto at = now();
   struct Count {
     int open = 0, breached = 0, due_soon = 0;

@@ -46,8 +46,7 @@ TimelineEntry breach_entry(const Ticket& t, const char* clock, const char* label
 
 std::size_t sweep_sla_breaches(Store& store, const SlaPolicy& policy, TimePoint now) {
   std::size_t written = 0;
-  for (const auto& listed : store.list_tickets()) {
-    if (listed.status == "resolved" || listed.status == "closed") continue;
+  for (const auto& listed : store.open_tickets()) {
     if ((listed.sla_breaches & (kFirstResponseBit | kResolutionBit)) ==
         (kFirstResponseBit | kResolutionBit)) {
       continue;

@@ -36,6 +36,7 @@ class SqliteStore final : public Store {
   Ticket create_ticket(const Ticket& fields, TimelineEntry created_entry, TimePoint now) override;
   std::optional<Ticket> find_ticket(std::int64_t id) override;
   std::vector<Ticket> list_tickets() override;
+  std::vector<Ticket> open_tickets() override;
   bool update_ticket(const Ticket& ticket, const std::vector<TimelineEntry>& entries) override;
 
   SessionRecord create_session(std::int64_t ticket_id, std::string_view technician,

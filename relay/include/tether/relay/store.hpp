@@ -171,6 +171,8 @@ class Store {
   virtual std::optional<Ticket> find_ticket(std::int64_t id) = 0;
   /// Newest first.
   virtual std::vector<Ticket> list_tickets() = 0;
+  /// Tickets still being worked on (not resolved or closed), oldest first.
+  virtual std::vector<Ticket> open_tickets() = 0;
   /// Writes every mutable field of `ticket` and appends `entries`, in one transaction, only
   /// if the stored version is still `ticket.version`; the stored version becomes
   /// ticket.version + 1. False (nothing written) when someone else updated it first.

@@ -133,6 +133,7 @@ CREATE TABLE webhook_deliveries (
   UNIQUE (webhook, entry_id)
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+CREATE INDEX tickets_by_status ON tickets(status);
 )sql",
 };
 
@@ -579,6 +580,13 @@ std::optional<Ticket> SqliteStore::find_ticket(std::int64_t id) {
 
 std::vector<Ticket> SqliteStore::list_tickets() {
   Statement s(db_, sql("SELECT ", kTicketColumns, " FROM tickets ORDER BY id DESC").c_str());
+  return all(s, read_ticket);
+}
+
+std::vector<Ticket> SqliteStore::open_tickets() {
+  Statement s(db_, sql("SELECT ", kTicketColumns,
+                       " FROM tickets WHERE status NOT IN ('resolved', 'closed') ORDER BY id")
+                       .c_str());
   return all(s, read_ticket);
 }
 
