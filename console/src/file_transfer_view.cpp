@@ -19,21 +19,6 @@ double seconds_of(std::chrono::steady_clock::duration d) {
 
 }  // namespace
 
-std::string transfer_size_text(std::uint64_t bytes) {
-  char text[32];
-  const auto b = static_cast<double>(bytes);
-  if (bytes >= 1024ULL * 1024 * 1024) {
-    std::snprintf(text, sizeof text, "%.1f GiB", b / (1024.0 * 1024 * 1024));
-  } else if (bytes >= 1024 * 1024) {
-    std::snprintf(text, sizeof text, "%.1f MiB", b / (1024.0 * 1024));
-  } else if (bytes >= 1024) {
-    std::snprintf(text, sizeof text, "%.1f KiB", b / 1024.0);
-  } else {
-    std::snprintf(text, sizeof text, "%llu bytes", static_cast<unsigned long long>(bytes));
-  }
-  return text;
-}
-
 std::string transfer_rate_text(double bytes_per_second) {
   char text[32];
   if (!(bytes_per_second >= 0) || std::isinf(bytes_per_second)) return "-- MB/s";

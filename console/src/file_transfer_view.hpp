@@ -11,10 +11,14 @@
 #include <string>
 #include <string_view>
 
+#include "tether/protocol/size_text.hpp"
+
 namespace tether::console {
 
 /// "512 bytes", "1.5 KiB", "12.0 MiB", "4.0 GiB" (binary units, like the ticket timeline).
-std::string transfer_size_text(std::uint64_t bytes);
+inline std::string transfer_size_text(std::uint64_t bytes) {
+  return protocol::size_text(bytes);
+}
 /// "30 MB/s", "1.2 GB/s", "850 kB/s" (decimal units, like network tools).
 std::string transfer_rate_text(double bytes_per_second);
 /// "0:07", "12:34", "1:02:03"; "--:--" when unknown.

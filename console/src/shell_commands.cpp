@@ -31,6 +31,7 @@
 #include "tether/console/terminal.hpp"
 #include "tether/console/tool_channel.hpp"
 #include "tether/console/tool_commands.hpp"
+#include "tether/protocol/size_text.hpp"
 
 namespace tether::console {
 
@@ -434,18 +435,6 @@ std::vector<Recording> list_recordings(ApiClient& client, const std::string& ses
   return list;
 }
 
-std::string size_text(std::uint64_t bytes) {
-  char text[32];
-  if (bytes >= 1024 * 1024) {
-    std::snprintf(text, sizeof text, "%.1f MiB", bytes / (1024.0 * 1024));
-  } else if (bytes >= 1024) {
-    std::snprintf(text, sizeof text, "%.1f KiB", bytes / 1024.0);
-  } else {
-    std::snprintf(text, sizeof text, "%llu bytes", static_cast<unsigned long long>(bytes));
-  }
-  return text;
-}
-
 // Plays the events on our terminal with their timing. SIGINT and SIGTERM stop it (they are
 // blocked and waited for between events, so nothing is left half-done). Returns false when
 // stopped.
@@ -514,7 +503,7 @@ void run_replay(const ReplayState& state) {
               << (recordings.size() == 1 ? "" : "s") << ", oldest first:\n";
     for (std::size_t i = 0; i < recordings.size(); ++i) {
       std::cout << "  " << (i + 1) << "  " << printable(recordings[i].name) << "  "
-                << size_text(recordings[i].bytes)
+                << protocol::size_text(recordings[i].bytes)
                 << (i + 1 == recordings.size() ? "  (newest)" : "") << "\n";
     }
     return;
@@ -540,7 +529,7 @@ void run_replay(const ReplayState& state) {
         throw CommandError("cannot write " + state.out + ": " + std::strerror(errno));
       }
     }
-    std::cout << "Saved " << name << " (" << size_text(body.size());
+    std::cout << "Saved " << name << " (" << protocol::size_text(body.size());
     if (cast) {
       std::cout << ", " << cast->header.width << "x" << cast->header.height << ", "
                 << format_cast_duration(cast->duration());

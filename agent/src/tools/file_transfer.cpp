@@ -248,21 +248,6 @@ std::uint64_t get_resume_offset(const GetRequest& request, std::uint64_t size,
   return request.offset;
 }
 
-std::string size_text(std::uint64_t bytes) {
-  char text[32];
-  if (bytes >= 1024ULL * 1024 * 1024) {
-    std::snprintf(text, sizeof text, "%.1f GiB",
-                  static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
-  } else if (bytes >= 1024 * 1024) {
-    std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024));
-  } else if (bytes >= 1024) {
-    std::snprintf(text, sizeof text, "%.1f KiB", static_cast<double>(bytes) / 1024.0);
-  } else {
-    std::snprintf(text, sizeof text, "%llu bytes", static_cast<unsigned long long>(bytes));
-  }
-  return text;
-}
-
 PathResult<PutTarget> prepare_put(const AllowedRoot& root, const PutRequest& request) {
   // Like cp and scp: a folder as the destination means the technician's file name in it.
   std::string path = request.path;

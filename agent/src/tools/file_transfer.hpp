@@ -40,6 +40,7 @@
 
 #include "tether/agent/tools/safe_path.hpp"
 #include "tether/protocol/sha256_digest.hpp"
+#include "tether/protocol/size_text.hpp"
 
 namespace tether::agent::tools {
 
@@ -87,8 +88,9 @@ std::string resume_tag(std::string_view sha256);
 std::uint64_t get_resume_offset(const GetRequest& request, std::uint64_t size,
                                 std::int64_t mtime_ns);
 
-/// "512 bytes", "1.5 KiB", "12.0 MiB", "4.0 GiB".
-std::string size_text(std::uint64_t bytes);
+/// "512 bytes", "1.5 KiB", "12.0 MiB", "4.0 GiB": the sizes in the user's notices and the
+/// refusals, as the console and the relay's timeline write them.
+using protocol::size_text;
 
 /// An upload's destination, resolved and with its partial file open and locked.
 struct PutTarget {

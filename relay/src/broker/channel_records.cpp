@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "tether/protocol/size_text.hpp"
+
 namespace tether::relay {
 
 using json = nlohmann::json;
@@ -32,20 +34,6 @@ std::string str(const json& object, const char* key) {
   auto it = object.find(key);
   if (it == object.end() || !it->is_string()) return {};
   return one_line(it->get<std::string>());
-}
-
-std::string size_text(std::uint64_t bytes) {
-  char text[32];
-  if (bytes >= 1024ULL * 1024 * 1024) {
-    std::snprintf(text, sizeof text, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
-  } else if (bytes >= 1024 * 1024) {
-    std::snprintf(text, sizeof text, "%.1f MiB", bytes / (1024.0 * 1024));
-  } else if (bytes >= 1024) {
-    std::snprintf(text, sizeof text, "%.1f KiB", bytes / 1024.0);
-  } else {
-    std::snprintf(text, sizeof text, "%llu bytes", static_cast<unsigned long long>(bytes));
-  }
-  return text;
 }
 
 std::string seconds_text(std::chrono::milliseconds d) {
@@ -170,10 +158,11 @@ ChannelRecord describe_channel(const std::string& technician, const protocol::Ch
     record.kind = up ? "file.uploaded" : "file.downloaded";
     const auto size = r.value("size", std::uint64_t{0});
     record.summary = who + (up ? " uploaded " : " downloaded ") +
-                     str(r.contains("path") ? r : p, "path") + " (" + size_text(size) +
+                     str(r.contains("path") ? r : p, "path") + " (" + protocol::size_text(size) +
                      ", SHA-256 " + str(r, "sha256") + ")";
     if (r.value("resumed_from", std::uint64_t{0}) > 0) {
-      record.summary += ", resumed at " + size_text(r.value("resumed_from", std::uint64_t{0}));
+      record.summary +=
+          ", resumed at " + protocol::size_text(r.value("resumed_from", std::uint64_t{0}));
     }
     return record;
   }
