@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "diag/collectors/logs_collector.hpp"
+#include "program_run_fakes.hpp"
 
 namespace tether::agent::diag {
 namespace {
@@ -17,18 +18,10 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::system_clock;
 namespace fs = std::filesystem;
+using fakes::exited;
 
 // 2024-11-25T10:00:00Z
 const Clock::time_point kNow = Clock::from_time_t(1732528800);
-
-ProgramRun exited(int code, std::string out, std::string err = {}) {
-  ProgramRun run;
-  run.outcome = RunOutcome::exited;
-  run.exit_code = code;
-  run.out = std::move(out);
-  run.err = std::move(err);
-  return run;
-}
 
 bool is_oom_probe(const std::vector<std::string>& argv) {
   return std::find(argv.begin(), argv.end(), "-k") != argv.end();

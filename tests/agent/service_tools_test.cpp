@@ -11,10 +11,13 @@
 #include <iterator>
 #include <map>
 
+#include "program_run_fakes.hpp"
+
 namespace tether::agent::tools {
 namespace {
 
 using json = nlohmann::json;
+using fakes::exited;
 
 // systemd 252's list-units --plain --output=json: one array on one line; "job" only appears
 // while some unit has a pending job, and an empty description is null.
@@ -34,15 +37,6 @@ constexpr std::string_view kUnitFiles =
     R"({"unit_file":"getty@.service","state":"enabled","preset":"enabled"},)"
     R"({"unit_file":"systemd-fsck@.service","state":"static","preset":null}])"
     "\n";
-
-ProgramRun exited(int code, std::string out, std::string err = {}) {
-  ProgramRun run;
-  run.outcome = RunOutcome::exited;
-  run.exit_code = code;
-  run.out = std::move(out);
-  run.err = std::move(err);
-  return run;
-}
 
 // Canned systemctl: answers by subcommand (the first argument after the options), records argv.
 struct FakeSystemctl {
