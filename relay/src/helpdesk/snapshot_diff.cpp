@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "helpdesk/json_text.hpp"
+#include "tether/protocol/size_text.hpp"
 #include "tether/protocol/utf8.hpp"
 
 namespace tether::relay::helpdesk {
@@ -112,19 +113,9 @@ void for_each_item(const json* array, Visit&& visit) {
   }
 }
 
+// The size of a change, without its sign (the words around it say which way it went).
 std::string size_text(std::int64_t bytes) {
-  const double b = static_cast<double>(bytes < 0 ? -bytes : bytes);
-  char out[32];
-  if (b >= 1024.0 * 1024 * 1024) {
-    std::snprintf(out, sizeof out, "%.1f GiB", b / (1024.0 * 1024 * 1024));
-  } else if (b >= 1024.0 * 1024) {
-    std::snprintf(out, sizeof out, "%.1f MiB", b / (1024.0 * 1024));
-  } else if (b >= 1024.0) {
-    std::snprintf(out, sizeof out, "%.1f KiB", b / 1024.0);
-  } else {
-    std::snprintf(out, sizeof out, "%lld bytes", static_cast<long long>(b));
-  }
-  return out;
+  return protocol::size_text(static_cast<std::uint64_t>(bytes < 0 ? -bytes : bytes));
 }
 
 std::string plural(std::size_t n, std::string_view one, std::string_view many) {
