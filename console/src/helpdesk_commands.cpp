@@ -13,6 +13,7 @@
 #include "tether/console/ticket_view.hpp"
 #include "tether/console/tool_commands.hpp"
 #include "tether/protocol/diag_report.hpp"
+#include "tether/protocol/json_access.hpp"
 #include "tether/protocol/ticket_report.hpp"
 
 namespace tether::console {
@@ -54,10 +55,7 @@ std::string shown(const json& object, const char* key) {
 }
 
 const json& member(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
+  return protocol::json_member(object, key);
 }
 
 // The article's body from --body or --body-file (- is stdin); nothing when neither was given.

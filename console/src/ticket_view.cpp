@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tether/protocol/diag_report.hpp"
+#include "tether/protocol/json_access.hpp"
 
 namespace tether::console {
 namespace {
@@ -21,10 +22,7 @@ std::string printable(const std::string& s) {
 }
 
 const json& field(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
+  return protocol::json_member(object, key);
 }
 
 // A string field made printable; `fallback` (as it is) when missing, null or not a string.

@@ -10,14 +10,13 @@
 #include <sstream>
 
 #include "diag_report_model.hpp"
+#include "tether/protocol/json_access.hpp"
 
 namespace tether::protocol {
 namespace diag_report {
 namespace {
 
 using json = nlohmann::json;
-
-const json kNull;
 
 // Bounds that keep a report readable whatever the machine holds.
 constexpr std::size_t kMaxRows = 30;
@@ -30,9 +29,7 @@ constexpr std::size_t kMaxCommand = 60;
 // ---- Reading any JSON without throwing --------------------------------------------------
 
 const json& at(const json& object, const char* key) {
-  if (!object.is_object()) return kNull;
-  const auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
+  return protocol::json_member(object, key);
 }
 
 std::optional<double> num(const json& value) {
@@ -173,7 +170,7 @@ std::optional<std::string> list(const json& value, const char* separator = ", ",
 
 const json& array(const json& object, const char* key) {
   const auto& value = at(object, key);
-  return value.is_array() ? value : kNull;
+  return value.is_array() ? value : protocol::json_null();
 }
 
 /// Rows of a table from the objects of `items`, at most `limit` of them.

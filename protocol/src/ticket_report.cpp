@@ -20,20 +20,17 @@
 
 #include "html_text.hpp"
 #include "tether/protocol/diag_report.hpp"
+#include "tether/protocol/json_access.hpp"
 
 namespace tether::protocol {
 namespace {
 
 using json = nlohmann::json;
 
-const json kNull;
-
 // ---- Reading any JSON without throwing ----------------------------------------------------
 
 const json& at(const json& object, const char* key) {
-  if (!object.is_object()) return kNull;
-  const auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
+  return protocol::json_member(object, key);
 }
 
 const json& list(const json& object, const char* key) {

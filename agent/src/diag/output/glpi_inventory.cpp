@@ -10,19 +10,17 @@
 #include <ctime>
 #include <set>
 
+#include "tether/protocol/json_access.hpp"
+
 namespace tether::agent::diag {
 namespace {
 
 using json = nlohmann::json;
 
-const json kNull;
-
 constexpr double kMiB = 1024.0 * 1024.0;
 
 const json& at(const json& object, const char* key) {
-  if (!object.is_object()) return kNull;
-  const auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
+  return protocol::json_member(object, key);
 }
 
 const json& at(const json& object, std::initializer_list<const char*> path) {

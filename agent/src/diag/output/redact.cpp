@@ -7,17 +7,15 @@
 #include <string_view>
 #include <vector>
 
+#include "tether/protocol/json_access.hpp"
+
 namespace tether::agent::diag {
 namespace {
 
 using json = nlohmann::json;
 
-const json kNull;
-
 const json& at(const json& object, const char* key) {
-  if (!object.is_object()) return kNull;
-  const auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
+  return protocol::json_member(object, key);
 }
 
 /// Values replaced wherever they stand, and the strings found there that must not survive
