@@ -91,5 +91,19 @@ TEST_F(RelayConfigTest, SlaPolicyAndWebhooksAreCheckedWhenTheFileIsRead) {
   EXPECT_NE(load_error().find("webhooks[0]"), std::string::npos) << load_error();
 }
 
+TEST_F(RelayConfigTest, DeviceCertificateDaysDefaultsToNinetyAndIsBounded) {
+  EXPECT_EQ(RelayConfig{}.device_certificate_validity, std::chrono::days(90));
+  write(R"({"device_certificate_days": 30})");
+  const auto loaded = RelayConfig::load(dir_);
+  EXPECT_EQ(loaded.device_certificate_validity, std::chrono::days(30));
+  write(loaded.to_json().dump());
+  EXPECT_EQ(RelayConfig::load(dir_).device_certificate_validity, std::chrono::days(30));
+  for (const char* bad : {R"({"device_certificate_days": 0})", R"({"device_certificate_days": 826})",
+                          R"({"device_certificate_days": "90"})"}) {
+    write(bad);
+    EXPECT_NE(load_error().find("device_certificate_days must be"), std::string::npos) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace tether::relay

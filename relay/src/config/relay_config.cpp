@@ -82,6 +82,8 @@ RelayConfig RelayConfig::load(const std::filesystem::path& data_dir) {
       {"threads", int_setter(config.threads, 0, 256, "threads")},
       {"sla_check_interval_seconds",
        duration_setter(config.sla_check_interval, 1, 3600, "sla_check_interval_seconds")},
+      {"device_certificate_days",
+       duration_setter(config.device_certificate_validity, 1, 825, "device_certificate_days")},
       {"sla",
        [&config](const nlohmann::json& value) {
          try {
@@ -129,6 +131,7 @@ nlohmann::json RelayConfig::to_json() const {
       {"failure_window_seconds", failure_window.count()},
       {"threads", threads},
       {"sla_check_interval_seconds", sla_check_interval.count()},
+      {"device_certificate_days", device_certificate_validity.count()},
       {"sla", sla},
       {"webhooks", webhooks},
   };

@@ -41,6 +41,9 @@ struct RelayConfig {
   nlohmann::json webhooks = nlohmann::json::array();
   /// How often the relay looks for SLA breaches to put on the timeline.
   std::chrono::seconds sla_check_interval{15};
+  /// How long a managed device's client certificate is valid ("device_certificate_days",
+  /// 1 to 825; agents renew after two thirds of it).
+  std::chrono::days device_certificate_validity{90};
 
   std::filesystem::path config_file() const { return data_dir / "relay.json"; }
   std::filesystem::path database_file() const { return data_dir / "tether.db"; }

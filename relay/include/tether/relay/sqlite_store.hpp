@@ -77,6 +77,16 @@ class SqliteStore final : public Store {
   bool claim_support_code(std::string_view code_hash, std::int64_t session_id) override;
   std::size_t purge_expired_codes(TimePoint now) override;
 
+  void save_enrollment_token(const EnrollmentToken& token) override;
+  std::optional<EnrollmentToken> claim_enrollment_token(std::string_view hash,
+                                                        TimePoint now) override;
+  Device create_device(const Device& fields) override;
+  std::optional<Device> find_device(std::int64_t id) override;
+  std::vector<Device> list_devices() override;
+  bool update_device_certificate(std::int64_t id, std::string_view fingerprint,
+                                 std::string_view serial, TimePoint not_after) override;
+  bool revoke_device(std::int64_t id, std::string_view reason, TimePoint at) override;
+
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   void migrate(const std::filesystem::path& file);

@@ -144,6 +144,34 @@ struct WebhookDelivery {
   std::optional<TimePoint> delivered_at;
 };
 
+/// A managed-device enrollment token as stored: only the SHA-256 of the token.
+struct EnrollmentToken {
+  std::string hash;        ///< hex SHA-256 of the token.
+  std::string group_name;  ///< The group an enrolled device joins.
+  std::string created_by;  ///< Who made it ("cli:<user>", a technician's name).
+  TimePoint created_at;
+  TimePoint expires_at;
+  int uses_left = 1;  ///< Enrollments still allowed; 0 once used up.
+};
+
+/// A managed device ("D-<id>"), enrolled once with a token, holding a client certificate.
+struct Device {
+  std::int64_t id = 0;  ///< Shown to users as "D-<id>".
+  std::string group_name;
+  std::string hostname;
+  std::string os;
+  /// As the agent reported it: {machine_id, smbios_uuid, serials: [...], macs: [...]}.
+  nlohmann::json identity = nlohmann::json::object();
+  std::string certificate_fingerprint;  ///< hex SHA-256 of the certificate's DER; empty before.
+  std::string certificate_serial;       ///< hex serial number; empty before one is issued.
+  std::optional<TimePoint> certificate_not_after;
+  std::string status = "active";  ///< "active" or "revoked".
+  std::string revoked_reason;
+  std::optional<TimePoint> revoked_at;
+  TimePoint enrolled_at;
+  std::optional<TimePoint> last_seen_at;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -242,6 +270,26 @@ class Store {
   virtual bool claim_support_code(std::string_view code_hash, std::int64_t session_id) = 0;
   /// Deletes codes that expired before `now`; returns how many.
   virtual std::size_t purge_expired_codes(TimePoint now) = 0;
+
+  // Managed devices and their enrollment tokens (only the tokens' SHA-256 is stored).
+  /// Throws StoreError if a token with this hash exists.
+  virtual void save_enrollment_token(const EnrollmentToken& token) = 0;
+  /// Uses the token once, atomically (one conditional UPDATE, so it holds across relays
+  /// sharing the database too): empty when it is unknown, expired at `now` or used up;
+  /// otherwise the token as it is after this use.
+  virtual std::optional<EnrollmentToken> claim_enrollment_token(std::string_view hash,
+                                                                TimePoint now) = 0;
+  /// Stores every field of `fields` but id; returns the device with its new id.
+  virtual Device create_device(const Device& fields) = 0;
+  virtual std::optional<Device> find_device(std::int64_t id) = 0;
+  /// By id.
+  virtual std::vector<Device> list_devices() = 0;
+  /// Records the device's current certificate. False when there is no such device.
+  virtual bool update_device_certificate(std::int64_t id, std::string_view fingerprint,
+                                         std::string_view serial, TimePoint not_after) = 0;
+  /// Status becomes "revoked" with `reason` and `at`. False when there is no such device or
+  /// it was already revoked (the first revocation's reason and time stay).
+  virtual bool revoke_device(std::int64_t id, std::string_view reason, TimePoint at) = 0;
 };
 
 }  // namespace tether::relay

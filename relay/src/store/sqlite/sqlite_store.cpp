@@ -12,7 +12,7 @@ namespace tether::relay {
 namespace {
 
 // Each entry moves the schema one version forward; never edit a released entry, append.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id            INTEGER PRIMARY KEY,
@@ -134,6 +134,34 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
 CREATE INDEX tickets_by_status ON tickets(status);
+)sql",
+    // 3: managed devices, enrolled with single- or few-use tokens (only their SHA-256).
+    R"sql(
+CREATE TABLE enrollment_tokens (
+  hash       TEXT PRIMARY KEY,
+  group_name TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  uses_left  INTEGER NOT NULL CHECK (uses_left >= 0)
+);
+CREATE TABLE devices (
+  id                      INTEGER PRIMARY KEY AUTOINCREMENT,
+  group_name              TEXT NOT NULL,
+  hostname                TEXT NOT NULL,
+  os                      TEXT NOT NULL,
+  identity                TEXT NOT NULL,
+  certificate_fingerprint TEXT NOT NULL DEFAULT '',
+  certificate_serial      TEXT NOT NULL DEFAULT '',
+  certificate_not_after   INTEGER,
+  status                  TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+  revoked_reason          TEXT NOT NULL DEFAULT '',
+  revoked_at              INTEGER,
+  enrolled_at             INTEGER NOT NULL,
+  last_seen_at            INTEGER
+);
+CREATE INDEX devices_by_group ON devices(group_name);
+CREATE INDEX devices_by_fingerprint ON devices(certificate_fingerprint);
 )sql",
 };
 
@@ -399,6 +427,34 @@ TimelineEntry read_entry(const Statement& s) {
   e.summary = s.text(6);
   e.detail = s.json(7);
   return e;
+}
+
+constexpr const char* kEnrollmentTokenColumns =
+    "hash, group_name, created_by, created_at, expires_at, uses_left";
+EnrollmentToken read_enrollment_token(const Statement& s) {
+  return EnrollmentToken{s.text(0), s.text(1), s.text(2), s.time(3), s.time(4),
+                         static_cast<int>(s.integer(5))};
+}
+
+constexpr const char* kDeviceColumns =
+    "id, group_name, hostname, os, identity, certificate_fingerprint, certificate_serial, "
+    "certificate_not_after, status, revoked_reason, revoked_at, enrolled_at, last_seen_at";
+Device read_device(const Statement& s) {
+  Device d;
+  d.id = s.integer(0);
+  d.group_name = s.text(1);
+  d.hostname = s.text(2);
+  d.os = s.text(3);
+  d.identity = s.json(4);
+  d.certificate_fingerprint = s.text(5);
+  d.certificate_serial = s.text(6);
+  if (!s.is_null(7)) d.certificate_not_after = s.time(7);
+  d.status = s.text(8);
+  d.revoked_reason = s.text(9);
+  if (!s.is_null(10)) d.revoked_at = s.time(10);
+  d.enrolled_at = s.time(11);
+  if (!s.is_null(12)) d.last_seen_at = s.time(12);
+  return d;
 }
 
 std::string sql(std::string_view a, std::string_view b, std::string_view c = {}) {
@@ -862,6 +918,75 @@ std::vector<WebhookDelivery> SqliteStore::webhook_log(std::size_t limit, std::st
                        .c_str());
   s.bind(1, status).bind(2, static_cast<std::int64_t>(limit));
   return all(s, read_delivery);
+}
+
+void SqliteStore::save_enrollment_token(const EnrollmentToken& token) {
+  Statement s(db_, sql("INSERT INTO enrollment_tokens (", kEnrollmentTokenColumns,
+                       ") VALUES (?, ?, ?, ?, ?, ?)")
+                       .c_str());
+  s.bind(1, token.hash).bind(2, token.group_name).bind(3, token.created_by);
+  s.bind(4, token.created_at).bind(5, token.expires_at).bind(6, std::int64_t{token.uses_left});
+  s.run();
+}
+
+std::optional<EnrollmentToken> SqliteStore::claim_enrollment_token(std::string_view hash,
+                                                                   TimePoint now) {
+  // One statement: SQLite takes the write lock for it, so two relays on the same file (or
+  // two threads) can never both take the last use.
+  Statement s(db_, sql("UPDATE enrollment_tokens SET uses_left = uses_left - 1 "
+                       "WHERE hash = ? AND uses_left > 0 AND expires_at > ? RETURNING ",
+                       kEnrollmentTokenColumns)
+                       .c_str());
+  s.bind(1, hash).bind(2, now);
+  auto token = one(s, read_enrollment_token);
+  // RETURNING rows are produced before the statement completes; finish it so the change is
+  // committed when this call returns.
+  if (token) s.run();
+  return token;
+}
+
+Device SqliteStore::create_device(const Device& fields) {
+  Statement s(db_,
+              "INSERT INTO devices (group_name, hostname, os, identity, certificate_fingerprint, "
+              "certificate_serial, certificate_not_after, status, revoked_reason, revoked_at, "
+              "enrolled_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.bind(1, fields.group_name).bind(2, fields.hostname).bind(3, fields.os);
+  s.bind(4, fields.identity.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  s.bind(5, fields.certificate_fingerprint).bind(6, fields.certificate_serial);
+  s.bind(7, fields.certificate_not_after).bind(8, fields.status).bind(9, fields.revoked_reason);
+  s.bind(10, fields.revoked_at).bind(11, fields.enrolled_at).bind(12, fields.last_seen_at);
+  s.run();
+  Device device = fields;
+  device.id = sqlite3_last_insert_rowid(db_);
+  return device;
+}
+
+std::optional<Device> SqliteStore::find_device(std::int64_t id) {
+  Statement s(db_, sql("SELECT ", kDeviceColumns, " FROM devices WHERE id = ?").c_str());
+  s.bind(1, id);
+  return one(s, read_device);
+}
+
+std::vector<Device> SqliteStore::list_devices() {
+  Statement s(db_, sql("SELECT ", kDeviceColumns, " FROM devices ORDER BY id").c_str());
+  return all(s, read_device);
+}
+
+bool SqliteStore::update_device_certificate(std::int64_t id, std::string_view fingerprint,
+                                            std::string_view serial, TimePoint not_after) {
+  Statement s(db_,
+              "UPDATE devices SET certificate_fingerprint = ?, certificate_serial = ?, "
+              "certificate_not_after = ? WHERE id = ?");
+  s.bind(1, fingerprint).bind(2, serial).bind(3, not_after).bind(4, id).run();
+  return sqlite3_changes(db_) == 1;
+}
+
+bool SqliteStore::revoke_device(std::int64_t id, std::string_view reason, TimePoint at) {
+  Statement s(db_,
+              "UPDATE devices SET status = 'revoked', revoked_reason = ?, revoked_at = ? "
+              "WHERE id = ? AND status = 'active'");
+  s.bind(1, reason).bind(2, at).bind(3, id).run();
+  return sqlite3_changes(db_) == 1;
 }
 
 }  // namespace tether::relay
