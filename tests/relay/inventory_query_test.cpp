@@ -235,7 +235,8 @@ TEST(InventoryQuery, HostnameFallsBackToTheInventory) {
 TEST(InventoryQuery, ANeverSeenDeviceHasNoAge) {
   auto d = fleet()[0];
   d.last_seen.reset();
-  for (const char* q : {"last_seen>7d", "last_seen<7d", "last_seen_age>=0s", "last_seen>2000-01-01"}) {
+  for (const char* q :
+       {"last_seen>7d", "last_seen<7d", "last_seen_age>=0s", "last_seen>2000-01-01"}) {
     EXPECT_FALSE(InventoryQuery::parse(q).matches(d, kNow)) << q;
   }
   EXPECT_TRUE(InventoryQuery::parse("not last_seen_age>=0s").matches(d, kNow));
@@ -244,12 +245,14 @@ TEST(InventoryQuery, ANeverSeenDeviceHasNoAge) {
 TEST(InventoryQuery, AgeUnits) {
   auto d = fleet()[0];
   d.last_seen = kNow - 90s;
-  for (const char* q : {"last_seen_age>89s", "last_seen_age<2m", "last_seen_age<1h", "last_seen_age<1d",
-                        "last_seen_age<1w", "last_seen_age=90s", "last_seen_age>=90s", "last_seen_age<=90s",
-                        "last_seen_age>0s", "last_seen>1m"}) {
+  for (const char* q :
+       {"last_seen_age>89s", "last_seen_age<2m", "last_seen_age<1h", "last_seen_age<1d",
+        "last_seen_age<1w", "last_seen_age=90s", "last_seen_age>=90s", "last_seen_age<=90s",
+        "last_seen_age>0s", "last_seen>1m"}) {
     EXPECT_TRUE(InventoryQuery::parse(q).matches(d, kNow)) << q;
   }
-  for (const char* q : {"last_seen_age>90s", "last_seen_age<1m", "last_seen_age!=90s", "last_seen>2m"}) {
+  for (const char* q :
+       {"last_seen_age>90s", "last_seen_age<1m", "last_seen_age!=90s", "last_seen>2m"}) {
     EXPECT_FALSE(InventoryQuery::parse(q).matches(d, kNow)) << q;
   }
 }
@@ -268,13 +271,26 @@ TEST(InventoryQueryRobustness, MalformedInventoriesNeverMatchTheBrokenParts) {
   }
   const std::vector<FleetDevice> devices = {broken, empty, wrong_root};
   // Wrong types read as missing: none of these match, whatever the operator.
-  for (const char* q : {"hostname~a", "os.name~debian", "os.kernel>0", "cpu.cores>0", "cpu.cores<100",
-                        "cpu.threads=1", "hardware.vendor~a", "hardware.chassis~a", "storage.mount=/",
-                        "storage.free_pct>=0", "storage.free_pct<=100", "battery.wear_pct>0",
-                        "network.ipv4~.", "network.mac~:", "software.name=openssl and software.version>0",
+  for (const char* q : {"hostname~a",
+                        "os.name~debian",
+                        "os.kernel>0",
+                        "cpu.cores>0",
+                        "cpu.cores<100",
+                        "cpu.threads=1",
+                        "hardware.vendor~a",
+                        "hardware.chassis~a",
+                        "storage.mount=/",
+                        "storage.free_pct>=0",
+                        "storage.free_pct<=100",
+                        "battery.wear_pct>0",
+                        "network.ipv4~.",
+                        "network.mac~:",
+                        "software.name=openssl and software.version>0",
                         "software.name=openssl and software.version<3",
                         "findings.id=disk.space and findings.severity>=ok",
-                        "hardware.memory_gb>0", "os.name!=ubuntu", "software.name!=openssl"}) {
+                        "hardware.memory_gb>0",
+                        "os.name!=ubuntu",
+                        "software.name!=openssl"}) {
     EXPECT_EQ(matching(q, devices), std::set<std::string>{}) << q;
   }
   // What is well-formed still counts: the package named openssl with no version, the one with
@@ -424,7 +440,8 @@ TEST(InventoryQueryErrors, NameTheColumnAndWhatWasExpected) {
        "expected an age such as 90s, 30m, 12h, 7d or 2w for last_seen_age at column 15, got "
        "\"2026-11-01\""},
       {"os.name=\"debian", 9, "unterminated string at column 9; expected a closing \""},
-      {"os.name=\"a\\qb\"", 11, R"(unknown escape in string at column 11; only \" and \\ are allowed)"},
+      {"os.name=\"a\\qb\"", 11,
+       R"(unknown escape in string at column 11; only \" and \\ are allowed)"},
       {"os.name=\x01", 9, "unexpected control character at column 9"},
       {"os.name=\"a\x1b[31m\"", 11, "unexpected control character in string at column 11"},
       {"os.name=\xff", 9, "invalid UTF-8 at column 9"},
@@ -513,7 +530,8 @@ TEST(InventoryQueryDescribe, Normalises) {
        "online=true and (software.name=x and software.version<3)"},
       {"group=a or (group=b or group=c)", "group=a or group=b or group=c"},
       {"(group=a and online=true) or group=c", "group=a and online=true or group=c"},
-      {"storage.mount=\"/media/anna/My Backup Disk\"", "storage.mount=\"/media/anna/My Backup Disk\""},
+      {"storage.mount=\"/media/anna/My Backup Disk\"",
+       "storage.mount=\"/media/anna/My Backup Disk\""},
       {"hostname=\"pc\"", "hostname=pc"},
       {R"(hostname="a\"b\\c")", R"(hostname="a\"b\\c")"},
       {"hostname=\"\"", "hostname=\"\""},
@@ -542,13 +560,35 @@ TEST(InventoryQuery, KeywordsAreValuesAfterAnOperator) {
 
 TEST(InventoryQuery, FieldListCoversTheExamples) {
   const auto fields = inventory_query_fields();
-  for (const char* name : {"id", "group", "hostname", "online", "last_seen", "last_seen_age", "os.name",
-                           "os.version", "os.kernel", "hardware.vendor", "hardware.model",
-                           "hardware.serial", "hardware.memory_gb", "cpu.model", "cpu.cores",
-                           "storage.mount", "storage.size_gb", "storage.free_gb", "storage.free_pct",
-                           "battery.wear_pct", "battery.cycles", "battery.health", "software.name",
-                           "software.version", "software.source", "network.mac", "network.ipv4",
-                           "findings.id", "findings.severity"}) {
+  for (const char* name : {"id",
+                           "group",
+                           "hostname",
+                           "online",
+                           "last_seen",
+                           "last_seen_age",
+                           "os.name",
+                           "os.version",
+                           "os.kernel",
+                           "hardware.vendor",
+                           "hardware.model",
+                           "hardware.serial",
+                           "hardware.memory_gb",
+                           "cpu.model",
+                           "cpu.cores",
+                           "storage.mount",
+                           "storage.size_gb",
+                           "storage.free_gb",
+                           "storage.free_pct",
+                           "battery.wear_pct",
+                           "battery.cycles",
+                           "battery.health",
+                           "software.name",
+                           "software.version",
+                           "software.source",
+                           "network.mac",
+                           "network.ipv4",
+                           "findings.id",
+                           "findings.severity"}) {
     EXPECT_NE(std::find(fields.begin(), fields.end(), name), fields.end()) << name;
   }
 }
@@ -557,18 +597,60 @@ TEST(InventoryQuery, FieldListCoversTheExamples) {
 // what parses evaluates on every device and describes to a query that parses the same.
 
 TEST(InventoryQueryRobustness, RandomInputOnlyEverThrowsQueryError) {
-  const std::vector<std::string> pieces = {
-      "software.name", "software.version", "storage.free_pct", "findings.severity", "last_seen",
-      "online", "network.ipv4", "hostname", "cpu.cores", "=", "!=", "<", "<=", ">", ">=", "~",
-      "!~", "!", " and ", " or ", "not ", "(", ")", "\"", "\\", "\\\"", " ", "3.0.14", "1:2.0~rc1",
-      "7d", "true", "critical", "é", "\xff", "\x01", "-", "2026-11-01", "\t", "\n", "\xe2\x82"};
+  const std::vector<std::string> pieces = {"software.name",
+                                           "software.version",
+                                           "storage.free_pct",
+                                           "findings.severity",
+                                           "last_seen",
+                                           "online",
+                                           "network.ipv4",
+                                           "hostname",
+                                           "cpu.cores",
+                                           "=",
+                                           "!=",
+                                           "<",
+                                           "<=",
+                                           ">",
+                                           ">=",
+                                           "~",
+                                           "!~",
+                                           "!",
+                                           " and ",
+                                           " or ",
+                                           "not ",
+                                           "(",
+                                           ")",
+                                           "\"",
+                                           "\\",
+                                           "\\\"",
+                                           " ",
+                                           "3.0.14",
+                                           "1:2.0~rc1",
+                                           "7d",
+                                           "true",
+                                           "critical",
+                                           "é",
+                                           "\xff",
+                                           "\x01",
+                                           "-",
+                                           "2026-11-01",
+                                           "\t",
+                                           "\n",
+                                           "\xe2\x82"};
   auto devices = fleet();
   devices.push_back(device("D-5", "lab", false, std::nullopt, load("broken.json")));
   devices.push_back(device("D-6", "lab", false, std::nullopt, json()));
-  const std::vector<std::string> comparisons = {
-      "software.name=openssl", "software.version<3.0.14", "storage.free_pct<10", "online=true",
-      "findings.severity>=warning", "last_seen>7d", "network.ipv4~10.", "cpu.cores!=2",
-      "hostname!~pc-", "software.version>1:2.0~rc1", "group=\"a \\\"b\""};
+  const std::vector<std::string> comparisons = {"software.name=openssl",
+                                                "software.version<3.0.14",
+                                                "storage.free_pct<10",
+                                                "online=true",
+                                                "findings.severity>=warning",
+                                                "last_seen>7d",
+                                                "network.ipv4~10.",
+                                                "cpu.cores!=2",
+                                                "hostname!~pc-",
+                                                "software.version>1:2.0~rc1",
+                                                "group=\"a \\\"b\""};
   std::mt19937 random(20261130);
   int parsed = 0;
   for (int round = 0; round < 20000; ++round) {
@@ -578,11 +660,20 @@ TEST(InventoryQueryRobustness, RandomInputOnlyEverThrowsQueryError) {
       const int length = static_cast<int>(random() % 10);
       for (int i = 0; i < length; ++i) {
         switch (random() % 6) {
-          case 0: input += " and "; break;
-          case 1: input += " or "; break;
-          case 2: input += "not "; break;
-          case 3: input += random() % 2 ? "(" : ")"; break;
-          default: input += comparisons[random() % comparisons.size()];
+          case 0:
+            input += " and ";
+            break;
+          case 1:
+            input += " or ";
+            break;
+          case 2:
+            input += "not ";
+            break;
+          case 3:
+            input += random() % 2 ? "(" : ")";
+            break;
+          default:
+            input += comparisons[random() % comparisons.size()];
         }
       }
     } else {

@@ -54,9 +54,9 @@ int compare_part(std::string_view a, std::string_view b) {
 
 std::tuple<std::string_view, std::string_view, std::string_view> split(std::string_view v) {
   std::string_view epoch;
-  if (const auto colon = v.find(':'); colon != std::string_view::npos && colon > 0 &&
-                                      v.substr(0, colon).find_first_not_of("0123456789") ==
-                                          std::string_view::npos) {
+  if (const auto colon = v.find(':');
+      colon != std::string_view::npos && colon > 0 &&
+      v.substr(0, colon).find_first_not_of("0123456789") == std::string_view::npos) {
     epoch = v.substr(0, colon);
     v.remove_prefix(colon + 1);
   }

@@ -86,95 +86,91 @@ void push_addresses(const json& interface, std::string_view family, Scalars& out
   }
 }
 
-#define TETHER_FIELD(name, collection, type, body)                                  \
-  Field {                                                                           \
-    name, Collection::collection, Type::type,                                       \
-        [](const FleetDevice& d, const json& e, Scalars& out) { body; }             \
+#define TETHER_FIELD(name, collection, type, body)                                                \
+  Field {                                                                                         \
+    name, Collection::collection, Type::type,                                                     \
+        []([[maybe_unused]] const FleetDevice& d, [[maybe_unused]] const json& e, Scalars& out) { \
+          body;                                                                                   \
+        }                                                                                         \
   }
 
 // The field table of docs/inventory.md. Keep the two in the same order.
 const std::array kFields = {
-    TETHER_FIELD("id", none, text, (void)e; out.emplace_back(std::string_view(d.id))),
-    TETHER_FIELD("group", none, text, (void)e; out.emplace_back(std::string_view(d.group))),
+    TETHER_FIELD("id", none, text, out.emplace_back(std::string_view(d.id))),
+    TETHER_FIELD("group", none, text, out.emplace_back(std::string_view(d.group))),
     TETHER_FIELD("hostname", none, text,
                  if (!d.hostname.empty()) out.emplace_back(std::string_view(d.hostname));
                  else push_text(path(e, {"system", "hostname"}), out)),
-    TETHER_FIELD("online", none, boolean, (void)e; out.emplace_back(d.online)),
-    TETHER_FIELD("last_seen", none, time, (void)e; if (d.last_seen) out.emplace_back(*d.last_seen)),
-    TETHER_FIELD("last_seen_age", none, age,
-                 (void)e; if (d.last_seen) out.emplace_back(*d.last_seen)),
-    TETHER_FIELD("os.name", none, text, (void)d; push_text(path(e, {"system", "os", "name"}), out)),
-    TETHER_FIELD("os.id", none, text, (void)d; push_text(path(e, {"system", "os", "id"}), out)),
+    TETHER_FIELD("online", none, boolean, out.emplace_back(d.online)),
+    TETHER_FIELD("last_seen", none, time, if (d.last_seen) out.emplace_back(*d.last_seen)),
+    TETHER_FIELD("last_seen_age", none, age, if (d.last_seen) out.emplace_back(*d.last_seen)),
+    TETHER_FIELD("os.name", none, text, push_text(path(e, {"system", "os", "name"}), out)),
+    TETHER_FIELD("os.id", none, text, push_text(path(e, {"system", "os", "id"}), out)),
     TETHER_FIELD("os.version", none, version,
-                 (void)d; push_text(path(e, {"system", "os", "version_id"}), out)),
-    TETHER_FIELD("os.codename", none, text,
-                 (void)d; push_text(path(e, {"system", "os", "codename"}), out)),
-    TETHER_FIELD("os.kernel", none, version, (void)d; push_text(path(e, {"system", "kernel"}), out)),
-    TETHER_FIELD("os.arch", none, text,
-                 (void)d; push_text(path(e, {"system", "architecture"}), out)),
+                 push_text(path(e, {"system", "os", "version_id"}), out)),
+    TETHER_FIELD("os.codename", none, text, push_text(path(e, {"system", "os", "codename"}), out)),
+    TETHER_FIELD("os.kernel", none, version, push_text(path(e, {"system", "kernel"}), out)),
+    TETHER_FIELD("os.arch", none, text, push_text(path(e, {"system", "architecture"}), out)),
     TETHER_FIELD("hardware.vendor", none, text,
-                 (void)d; push_text(path(e, {"firmware", "system", "manufacturer"}), out)),
+                 push_text(path(e, {"firmware", "system", "manufacturer"}), out)),
     TETHER_FIELD("hardware.model", none, text,
-                 (void)d; push_text(path(e, {"firmware", "system", "product"}), out)),
+                 push_text(path(e, {"firmware", "system", "product"}), out)),
     TETHER_FIELD("hardware.serial", none, text,
-                 (void)d; push_text(path(e, {"firmware", "system", "serial"}), out)),
+                 push_text(path(e, {"firmware", "system", "serial"}), out)),
     TETHER_FIELD("hardware.chassis", none, text,
-                 (void)d; push_text(path(e, {"firmware", "chassis", "type_name"}), out)),
-    TETHER_FIELD("hardware.memory_gb", none, number,
-                 (void)d; push_derived(derived::memory_gb(e), out)),
-    TETHER_FIELD("cpu.model", none, text, (void)d; push_text(path(e, {"cpu", "model"}), out)),
-    TETHER_FIELD("cpu.vendor", none, text, (void)d; push_text(path(e, {"cpu", "vendor"}), out)),
-    TETHER_FIELD("cpu.cores", none, number, (void)d; push_number(path(e, {"cpu", "cores"}), out)),
-    TETHER_FIELD("cpu.threads", none, number,
-                 (void)d; push_number(path(e, {"cpu", "threads"}), out)),
-    TETHER_FIELD("storage.mount", storage, text,
-                 (void)d; push_text(json_member(e, "mount_point"), out)),
-    TETHER_FIELD("storage.device", storage, text, (void)d; push_text(json_member(e, "device"), out)),
-    TETHER_FIELD("storage.type", storage, text, (void)d; push_text(json_member(e, "type"), out)),
+                 push_text(path(e, {"firmware", "chassis", "type_name"}), out)),
+    TETHER_FIELD("hardware.memory_gb", none, number, push_derived(derived::memory_gb(e), out)),
+    TETHER_FIELD("cpu.model", none, text, push_text(path(e, {"cpu", "model"}), out)),
+    TETHER_FIELD("cpu.vendor", none, text, push_text(path(e, {"cpu", "vendor"}), out)),
+    TETHER_FIELD("cpu.cores", none, number, push_number(path(e, {"cpu", "cores"}), out)),
+    TETHER_FIELD("cpu.threads", none, number, push_number(path(e, {"cpu", "threads"}), out)),
+    TETHER_FIELD("storage.mount", storage, text, push_text(json_member(e, "mount_point"), out)),
+    TETHER_FIELD("storage.device", storage, text, push_text(json_member(e, "device"), out)),
+    TETHER_FIELD("storage.type", storage, text, push_text(json_member(e, "type"), out)),
     TETHER_FIELD("storage.read_only", storage, boolean,
-                 (void)d; push_bool(json_member(e, "read_only"), out)),
-    TETHER_FIELD("storage.size_gb", storage, number,
-                 (void)d; push_gib(json_member(e, "size_bytes"), out)),
+                 push_bool(json_member(e, "read_only"), out)),
+    TETHER_FIELD("storage.size_gb", storage, number, push_gib(json_member(e, "size_bytes"), out)),
     TETHER_FIELD("storage.free_gb", storage, number,
-                 (void)d; push_gib(json_member(e, "available_bytes"), out)),
-    TETHER_FIELD("storage.free_pct", storage, number,
-                 (void)d; push_derived(derived::free_pct(e), out)),
-    TETHER_FIELD("battery.wear_pct", battery, number,
-                 (void)d; push_number(json_member(e, "wear_pct"), out)),
+                 push_gib(json_member(e, "available_bytes"), out)),
+    TETHER_FIELD("storage.free_pct", storage, number, push_derived(derived::free_pct(e), out)),
+    TETHER_FIELD("battery.wear_pct", battery, number, push_number(json_member(e, "wear_pct"), out)),
     TETHER_FIELD("battery.health", battery, number,
-                 (void)d; push_derived(derived::battery_health_pct(e), out)),
+                 push_derived(derived::battery_health_pct(e), out)),
     TETHER_FIELD("battery.cycles", battery, number,
-                 (void)d; push_number(json_member(e, "cycle_count"), out)),
-    TETHER_FIELD("battery.status", battery, text, (void)d; push_text(json_member(e, "status"), out)),
-    TETHER_FIELD("battery.model", battery, text, (void)d; push_text(json_member(e, "model"), out)),
-    TETHER_FIELD("software.name", software, text, (void)d; push_text(json_member(e, "name"), out)),
-    TETHER_FIELD("software.version", software, version,
-                 (void)d; push_text(json_member(e, "version"), out)),
-    TETHER_FIELD("software.source", software, text,
-                 (void)d; push_text(json_member(e, "source"), out)),
-    TETHER_FIELD("software.arch", software, text,
-                 (void)d; push_text(json_member(e, "architecture"), out)),
-    TETHER_FIELD("network.name", network, text, (void)d; push_text(json_member(e, "name"), out)),
-    TETHER_FIELD("network.type", network, text, (void)d; push_text(json_member(e, "type"), out)),
-    TETHER_FIELD("network.state", network, text, (void)d; push_text(json_member(e, "state"), out)),
-    TETHER_FIELD("network.mac", network, text, (void)d; push_text(json_member(e, "mac"), out)),
-    TETHER_FIELD("network.ipv4", network, text, (void)d; push_addresses(e, "ipv4", out)),
-    TETHER_FIELD("network.ipv6", network, text, (void)d; push_addresses(e, "ipv6", out)),
-    TETHER_FIELD("findings.id", findings, text, (void)d; push_text(json_member(e, "id"), out)),
+                 push_number(json_member(e, "cycle_count"), out)),
+    TETHER_FIELD("battery.status", battery, text, push_text(json_member(e, "status"), out)),
+    TETHER_FIELD("battery.model", battery, text, push_text(json_member(e, "model"), out)),
+    TETHER_FIELD("software.name", software, text, push_text(json_member(e, "name"), out)),
+    TETHER_FIELD("software.version", software, version, push_text(json_member(e, "version"), out)),
+    TETHER_FIELD("software.source", software, text, push_text(json_member(e, "source"), out)),
+    TETHER_FIELD("software.arch", software, text, push_text(json_member(e, "architecture"), out)),
+    TETHER_FIELD("network.name", network, text, push_text(json_member(e, "name"), out)),
+    TETHER_FIELD("network.type", network, text, push_text(json_member(e, "type"), out)),
+    TETHER_FIELD("network.state", network, text, push_text(json_member(e, "state"), out)),
+    TETHER_FIELD("network.mac", network, text, push_text(json_member(e, "mac"), out)),
+    TETHER_FIELD("network.ipv4", network, text, push_addresses(e, "ipv4", out)),
+    TETHER_FIELD("network.ipv6", network, text, push_addresses(e, "ipv6", out)),
+    TETHER_FIELD("findings.id", findings, text, push_text(json_member(e, "id"), out)),
     TETHER_FIELD("findings.severity", findings, severity,
-                 (void)d; push_text(json_member(e, "severity"), out)),
+                 push_text(json_member(e, "severity"), out)),
 };
 
 #undef TETHER_FIELD
 
 const json& elements(const json& inventory, Collection c) {
   switch (c) {
-    case Collection::software: return path(inventory, {"software", "packages"});
-    case Collection::storage: return path(inventory, {"storage", "filesystems"});
-    case Collection::battery: return path(inventory, {"power", "batteries"});
-    case Collection::network: return path(inventory, {"network", "interfaces"});
-    case Collection::findings: return json_member(inventory, "findings");
-    case Collection::none: break;
+    case Collection::software:
+      return path(inventory, {"software", "packages"});
+    case Collection::storage:
+      return path(inventory, {"storage", "filesystems"});
+    case Collection::battery:
+      return path(inventory, {"power", "batteries"});
+    case Collection::network:
+      return path(inventory, {"network", "interfaces"});
+    case Collection::findings:
+      return json_member(inventory, "findings");
+    case Collection::none:
+      break;
   }
   return inventory;
 }
@@ -224,14 +220,21 @@ bool contains_text(std::string_view hay, std::string_view needle) {
 
 bool holds(int order, Op op) {
   switch (op) {
-    case Op::eq: return order == 0;
-    case Op::ne: return order != 0;
-    case Op::lt: return order < 0;
-    case Op::le: return order <= 0;
-    case Op::gt: return order > 0;
-    case Op::ge: return order >= 0;
+    case Op::eq:
+      return order == 0;
+    case Op::ne:
+      return order != 0;
+    case Op::lt:
+      return order < 0;
+    case Op::le:
+      return order <= 0;
+    case Op::gt:
+      return order > 0;
+    case Op::ge:
+      return order >= 0;
     case Op::contains:
-    case Op::not_contains: break;
+    case Op::not_contains:
+      break;
   }
   return false;
 }
@@ -243,27 +246,42 @@ int three_way(T a, T b) {
 
 std::string_view op_text(Op op) {
   switch (op) {
-    case Op::eq: return "=";
-    case Op::ne: return "!=";
-    case Op::lt: return "<";
-    case Op::le: return "<=";
-    case Op::gt: return ">";
-    case Op::ge: return ">=";
-    case Op::contains: return "~";
-    case Op::not_contains: return "!~";
+    case Op::eq:
+      return "=";
+    case Op::ne:
+      return "!=";
+    case Op::lt:
+      return "<";
+    case Op::le:
+      return "<=";
+    case Op::gt:
+      return ">";
+    case Op::ge:
+      return ">=";
+    case Op::contains:
+      return "~";
+    case Op::not_contains:
+      return "!~";
   }
   return "?";
 }
 
 std::string_view type_text(Type t) {
   switch (t) {
-    case Type::text: return "text";
-    case Type::number: return "a number";
-    case Type::version: return "a version";
-    case Type::boolean: return "true or false";
-    case Type::time: return "a time";
-    case Type::age: return "an age";
-    case Type::severity: return "a severity";
+    case Type::text:
+      return "text";
+    case Type::number:
+      return "a number";
+    case Type::version:
+      return "a version";
+    case Type::boolean:
+      return "true or false";
+    case Type::time:
+      return "a time";
+    case Type::age:
+      return "an age";
+    case Type::severity:
+      return "a severity";
   }
   return "?";
 }
@@ -271,12 +289,15 @@ std::string_view type_text(Type t) {
 bool op_applies(Type t, Op op) {
   switch (t) {
     case Type::text:
-    case Type::version: return true;
-    case Type::boolean: return op == Op::eq || op == Op::ne;
+    case Type::version:
+      return true;
+    case Type::boolean:
+      return op == Op::eq || op == Op::ne;
     case Type::number:
     case Type::time:
     case Type::age:
-    case Type::severity: return op != Op::contains && op != Op::not_contains;
+    case Type::severity:
+      return op != Op::contains && op != Op::not_contains;
   }
   return false;
 }
@@ -360,8 +381,8 @@ bool compare_scalar(const Comparison& c, const Scalar& s, TimePoint now) {
 
 // One comparison against one element (the inventory itself for device-wide fields): true when
 // any value the field yields there satisfies it. Missing values never do.
-bool compare_on(const Comparison& c, const FleetDevice& device, const json& element,
-                TimePoint now, Scalars& scratch) {
+bool compare_on(const Comparison& c, const FleetDevice& device, const json& element, TimePoint now,
+                Scalars& scratch) {
   scratch.clear();
   c.field->extract(device, element, scratch);
   return std::any_of(scratch.begin(), scratch.end(),
@@ -398,11 +419,11 @@ bool evaluate(const Node& node, const FleetDevice& device, TimePoint now, Scalar
       }
       return any_element({&c}, device, now, scratch);
     }
-    case Node::Kind::negation: return !evaluate(node.children.front(), device, now, scratch);
+    case Node::Kind::negation:
+      return !evaluate(node.children.front(), device, now, scratch);
     case Node::Kind::any:
-      return std::any_of(node.children.begin(), node.children.end(), [&](const Node& child) {
-        return evaluate(child, device, now, scratch);
-      });
+      return std::any_of(node.children.begin(), node.children.end(),
+                         [&](const Node& child) { return evaluate(child, device, now, scratch); });
     case Node::Kind::all: {
       // The same-element rule: the chain's bare comparisons on one collection form one group
       // that a single element must satisfy; everything else is evaluated on its own.
@@ -414,11 +435,10 @@ bool evaluate(const Node& node, const FleetDevice& device, TimePoint now, Scalar
           continue;
         }
         const Collection collection = child.comparison.field->collection;
-        const bool seen = std::any_of(node.children.begin(), node.children.begin() + i,
-                                      [&](const Node& earlier) {
-                                        return bindable(earlier) &&
-                                               earlier.comparison.field->collection == collection;
-                                      });
+        const bool seen =
+            std::any_of(node.children.begin(), node.children.begin() + i, [&](const Node& earlier) {
+              return bindable(earlier) && earlier.comparison.field->collection == collection;
+            });
         if (seen) continue;
         group.clear();
         for (std::size_t j = i; j < node.children.size(); ++j) {
@@ -594,12 +614,18 @@ std::optional<std::chrono::seconds> parse_age(std::string_view s) {
     n = n * 10 + (s[i] - '0');
   }
   switch (fold(s.back())) {
-    case 's': return std::chrono::seconds(n);
-    case 'm': return std::chrono::seconds(n * 60);
-    case 'h': return std::chrono::seconds(n * 3600);
-    case 'd': return std::chrono::seconds(n * 86400);
-    case 'w': return std::chrono::seconds(n * 604800);
-    default: return std::nullopt;
+    case 's':
+      return std::chrono::seconds(n);
+    case 'm':
+      return std::chrono::seconds(n * 60);
+    case 'h':
+      return std::chrono::seconds(n * 3600);
+    case 'd':
+      return std::chrono::seconds(n * 86400);
+    case 'w':
+      return std::chrono::seconds(n * 604800);
+    default:
+      return std::nullopt;
   }
 }
 
@@ -651,12 +677,18 @@ class Parser {
 
   static std::string shown(const Token& t) {
     switch (t.kind) {
-      case Token::Kind::end: return "the end of the query";
-      case Token::Kind::open: return "\"(\"";
-      case Token::Kind::close: return "\")\"";
-      case Token::Kind::op: return "\"" + std::string(op_text(t.op)) + "\"";
-      case Token::Kind::quoted: return value_text(t.text.size() > 40 ? t.text.substr(0, 40) : t.text);
-      case Token::Kind::word: break;
+      case Token::Kind::end:
+        return "the end of the query";
+      case Token::Kind::open:
+        return "\"(\"";
+      case Token::Kind::close:
+        return "\")\"";
+      case Token::Kind::op:
+        return "\"" + std::string(op_text(t.op)) + "\"";
+      case Token::Kind::quoted:
+        return value_text(t.text.size() > 40 ? t.text.substr(0, 40) : t.text);
+      case Token::Kind::word:
+        break;
     }
     // Cut long words on a character boundary so the message stays valid UTF-8.
     std::size_t cut = 0;
@@ -676,8 +708,8 @@ class Parser {
   // Reads the next token; `value` when it follows an operator, where bare words may hold
   // operator characters.
   void advance(bool value = false) {
-    while (pos_ < text_.size() &&
-           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
       ++pos_;
     }
     token_ = Token{};
@@ -699,18 +731,30 @@ class Parser {
       return;
     }
     switch (c) {
-      case '(': token_.kind = Token::Kind::open; ++pos_; return;
-      case ')': token_.kind = Token::Kind::close; ++pos_; return;
-      case '=': return op(Op::eq, 1);
-      case '~': return op(Op::contains, 1);
-      case '<': return next_is('=') ? op(Op::le, 2) : op(Op::lt, 1);
-      case '>': return next_is('=') ? op(Op::ge, 2) : op(Op::gt, 1);
+      case '(':
+        token_.kind = Token::Kind::open;
+        ++pos_;
+        return;
+      case ')':
+        token_.kind = Token::Kind::close;
+        ++pos_;
+        return;
+      case '=':
+        return op(Op::eq, 1);
+      case '~':
+        return op(Op::contains, 1);
+      case '<':
+        return next_is('=') ? op(Op::le, 2) : op(Op::lt, 1);
+      case '>':
+        return next_is('=') ? op(Op::ge, 2) : op(Op::gt, 1);
       case '!':
         if (next_is('=')) return op(Op::ne, 2);
         if (next_is('~')) return op(Op::not_contains, 2);
         fail(pos_, "expected \"!=\" or \"!~\"", "");
-      case '"': return quoted();
-      default: break;
+      case '"':
+        return quoted();
+      default:
+        break;
     }
     if (u < 0x20 || u == 0x7f) fail(pos_, "unexpected control character", "");
     token_.kind = Token::Kind::word;
@@ -798,8 +842,8 @@ class Parser {
       Node inner = parse_or(depth + 1);
       if (token_.kind != Token::Kind::close) {
         fail(token_.offset, "expected \"and\", \"or\" or \")\"",
-             " to close the \"(\" at column " + std::to_string(column_at(text_, open)) +
-                 ", got " + shown(token_));
+             " to close the \"(\" at column " + std::to_string(column_at(text_, open)) + ", got " +
+                 shown(token_));
       }
       advance();
       inner.parenthesised = true;
@@ -862,7 +906,8 @@ class Parser {
     const std::string name(c.field->name);
     switch (c.field->type) {
       case Type::text:
-      case Type::version: return;
+      case Type::version:
+        return;
       case Type::number:
         if (auto n = parse_number(c.text)) {
           c.number = *n;
@@ -903,7 +948,8 @@ class Parser {
         }
         fail(value.offset,
              "expected an age (7d, 12h, 30m) or a date (2026-11-01 or 2026-11-01T08:00:00Z) "
-             "for " + name,
+             "for " +
+                 name,
              ", got " + shown(value));
     }
   }

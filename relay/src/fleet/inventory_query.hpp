@@ -51,8 +51,8 @@ class QueryError : public std::runtime_error {
 /// evaluated from many threads at once.
 class InventoryQuery {
  public:
-  static constexpr std::size_t kMaxBytes = 4096;    ///< longer queries are refused
-  static constexpr int kMaxNesting = 32;            ///< parentheses and "not" levels
+  static constexpr std::size_t kMaxBytes = 4096;  ///< longer queries are refused
+  static constexpr int kMaxNesting = 32;          ///< parentheses and "not" levels
   static constexpr int kMaxComparisons = 64;
 
   /// Parses `text` (UTF-8). Throws QueryError, and nothing else, for any input that is not a
