@@ -186,6 +186,12 @@ INSTANTIATE_TEST_SUITE_P(
         MacCase{"wg0=3c:52:82:00:00:03", MacKind::virtual_interface},
         MacCase{"br-5e3f1a=3c:52:82:00:00:04", MacKind::virtual_interface},
         MacCase{"vEthernet (Default Switch)=00:15:5d:01:02:03", MacKind::virtual_interface},
+        MacCase{"br0=3c:52:82:00:00:05", MacKind::virtual_interface},
+        MacCase{"lo=3c:52:82:00:00:06", MacKind::virtual_interface},
+        MacCase{"Hyper-V Virtual Ethernet Adapter=3c:52:82:00:00:07", MacKind::virtual_interface},
+        MacCase{"Local Area Connection 2=3c:52:82:00:00:08", MacKind::physical},
+        MacCase{"brcmf0=3c:52:82:00:00:09", MacKind::physical},
+        MacCase{"tapestry=3c:52:82:00:00:0a", MacKind::physical},
         MacCase{"enx00e04c681234=00:e0:4c:68:12:34", MacKind::usb_adapter},
         MacCase{"00:0c:29:aa:bb:cc", MacKind::virtual_machine},  // VMware
         MacCase{"00:50:56:9a:bc:de", MacKind::virtual_machine},

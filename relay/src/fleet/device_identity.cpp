@@ -178,13 +178,34 @@ struct MacEntry {
 };
 
 // Interface names of software interfaces: container and VM bridges, tunnels, VPNs, overlay
-// networks, loopback. Compared lower case as prefixes. Their MACs are made up (and often
-// change every boot), or copy a physical NIC's, which is reported under its own name.
-constexpr std::array<std::string_view, 36> kVirtualInterfacePrefixes{
-    "docker", "veth", "virbr", "vmnet", "vboxnet", "virtualbox", "vmware", "tun",      "tap",
-    "utun",   "wg",   "br",    "lo",    "zt",      "tailscale",  "vnet",   "cni",      "flannel",
-    "cali",   "kube", "dummy", "ppp",   "vxlan",   "genev",      "ipsec",  "awdl",     "llw",
-    "anpi",   "gif",  "stf",   "ham",   "isatap",  "teredo",     "vpn",    "nordlynx", "virtual"};
+// networks, loopback. Their MACs are made up (and often change every boot), or copy a
+// physical NIC's, which is reported under its own name. Compared lower case: distinctive
+// words as prefixes ("veth3f2a1b0", "vEthernet (Default Switch)"); short ones only when a
+// number, '-', '_' or '.' or nothing follows ("br0", "br-5e3f", "lo", "wg0"), so that
+// "Local Area Connection" or "brcmf…" stay physical.
+constexpr std::array<std::string_view, 20> kVirtualInterfaceWords{
+    "docker", "veth",      "virbr", "vmnet",   "vboxnet", "virtualbox", "vmware",
+    "zt",     "tailscale", "cni",   "flannel", "cali",    "kube",       "dummy",
+    "vxlan",  "genev",     "ipsec", "isatap",  "teredo",  "nordlynx"};
+constexpr std::array<std::string_view, 15> kVirtualInterfaceShortNames{
+    "lo",   "br",   "bridge", "tun",  "tap", "utun", "wg", "ppp",
+    "vnet", "awdl", "llw",    "anpi", "gif", "stf",  "vpn"};
+
+bool is_virtual_interface(std::string_view name) {
+  if (std::any_of(kVirtualInterfaceWords.begin(), kVirtualInterfaceWords.end(),
+                  [&](std::string_view word) { return starts_with(name, word); })) {
+    return true;
+  }
+  if (name.find("virtual") != std::string_view::npos) return true;  // "Hyper-V Virtual …"
+  return std::any_of(kVirtualInterfaceShortNames.begin(), kVirtualInterfaceShortNames.end(),
+                     [&](std::string_view short_name) {
+                       if (!starts_with(name, short_name)) return false;
+                       if (name.size() == short_name.size()) return true;
+                       const char next = name[short_name.size()];
+                       return (next >= '0' && next <= '9') || next == '-' || next == '_' ||
+                              next == '.';
+                     });
+}
 
 // OUIs of hypervisors' virtual NICs.
 constexpr std::array<std::string_view, 11> kVirtualMachineOuis{
@@ -202,10 +223,7 @@ MacKind kind_of(std::string_view name, std::string_view mac) {
   if (mac == "00:00:00:00:00:00" || mac == "ff:ff:ff:ff:ff:ff" || (first & 0x01) != 0) {
     return MacKind::placeholder;
   }
-  if (std::any_of(kVirtualInterfacePrefixes.begin(), kVirtualInterfacePrefixes.end(),
-                  [&](std::string_view prefix) { return starts_with(name, prefix); })) {
-    return MacKind::virtual_interface;
-  }
+  if (is_virtual_interface(name)) return MacKind::virtual_interface;
   // systemd names a NIC after its MAC ("enx" + 12 hex digits) when nothing better describes
   // it: USB adapters and docks, which travel between machines.
   if (name.size() == 15 && starts_with(name, "enx") &&

@@ -16,9 +16,10 @@
 //            belong here: a USB stick's serial moves between machines.
 //   macs     "aa:bb:cc:dd:ee:ff", optionally with the interface name: "IFNAME=MAC". Any of
 //            "AA-BB-..", "aabb.ccdd.eeff", "aabbccddeeff" is accepted. With the name, virtual
-//            interfaces (docker*, veth*, virbr*, vmnet*, tun*, tap*, wg*, br-*, vboxnet*, …)
-//            and USB adapters named by their MAC (Linux "enx<mac>", typical of docks) are
-//            recognised; without it only the address itself is judged.
+//            interfaces (docker*, veth*, virbr*, vmnet*, vboxnet*, "… Virtual …", tun0,
+//            tap0, wg0, br0, br-*, lo, …) and USB adapters named by their MAC (Linux
+//            "enx<mac>", typical of docks) are recognised; without it only the address
+//            itself is judged, so agents should send names.
 //
 // Scoring rules (match_identity). Identifiers fall into four classes:
 //   hardware ids (strong)      SMBIOS UUID; system, board, chassis and untagged serials.
