@@ -593,6 +593,53 @@ TEST(InventoryQuery, FieldListCoversTheExamples) {
   }
 }
 
+// ---- docs/inventory.md stays true
+
+std::vector<std::string> doc_section(const std::string& heading) {
+  std::ifstream in(std::string(TETHER_SOURCE_DIR) + "/docs/inventory.md");
+  EXPECT_TRUE(in);
+  std::vector<std::string> lines;
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("## ")) inside = line == "## " + heading;
+    if (inside) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::vector<std::string> backticked(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t open = text.find('`'); open != std::string::npos;) {
+    const std::size_t close = text.find('`', open + 1);
+    if (close == std::string::npos) break;
+    out.push_back(text.substr(open + 1, close - open - 1));
+    open = text.find('`', close + 1);
+  }
+  return out;
+}
+
+TEST(InventoryQueryDocs, EveryQueryAtAGlanceParses) {
+  int queries = 0;
+  for (const auto& line : doc_section("Queries at a glance")) {
+    if (!line.starts_with("| ") || line.starts_with("| You want")) continue;
+    const std::string query_column = line.substr(line.find(" | ") + 3);
+    for (const auto& query : backticked(query_column)) {
+      EXPECT_NO_THROW((void)InventoryQuery::parse(query)) << query;
+      ++queries;
+    }
+  }
+  EXPECT_GE(queries, 15);
+}
+
+TEST(InventoryQueryDocs, FieldTableListsEveryFieldInOrder) {
+  std::vector<std::string> documented;
+  for (const auto& line : doc_section("Fields")) {
+    if (line.starts_with("| `")) documented.push_back(backticked(line).front());
+  }
+  const auto fields = inventory_query_fields();
+  EXPECT_EQ(documented, std::vector<std::string>(fields.begin(), fields.end()));
+}
+
 // ---- Fuzz-ish robustness: random input either parses or throws QueryError, nothing else;
 // what parses evaluates on every device and describes to a query that parses the same.
 
