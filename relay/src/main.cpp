@@ -1,12 +1,15 @@
 // tether-relay: `init` creates a data directory, `serve` runs the relay over it.
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
+#include "tether/protocol/time_format.hpp"
 #include "tether/relay/api_routes.hpp"
 #include "tether/relay/data_dir.hpp"
 #include "tether/relay/relay_config.hpp"
@@ -57,6 +60,21 @@ int main(int argc, char** argv) {
                        "Support level the technician works at: L1 (default), L2, L3 "
                        "(admins: L3)");
 
+  auto* token_cmd = app.add_subcommand("token", "Enrollment tokens for managed devices");
+  token_cmd->require_subcommand(1);
+  tether::relay::EnrollmentTokenOptions token_options;
+  std::string token_ttl = "30m";
+  bool token_json = false;
+  auto* token_create =
+      token_cmd->add_subcommand("create", "Make a token for `tether-agent enroll` (shown once)");
+  token_create->add_option("--data", data_dir, "Data directory made by init")->required();
+  token_create->add_option("--ttl", token_ttl, "How long it is valid: 1m to 30d (default 30m)");
+  token_create->add_option("--uses", token_options.uses,
+                           "How many devices may enroll with it: 1 (default) to 10000");
+  token_create->add_option("--group", token_options.group,
+                           "Group the devices join: [a-z0-9._-], default \"default\"");
+  token_create->add_flag("--json", token_json, "Print {token, expires_at, uses, group}");
+
   auto* routes_cmd = app.add_subcommand("routes", "Print the REST API's routes (for tooling)");
   bool routes_json = false;
   routes_cmd->add_flag("--json", routes_json, "Print a JSON array of {method, path}");
@@ -87,6 +105,29 @@ int main(int argc, char** argv) {
                 << (user_level.empty() ? "" : " at " + user_level) << "\n";
       if (!generated.empty()) {
         std::cout << "password: " << generated << "  (shown once; store it)\n";
+      }
+      return 0;
+    }
+    if (*token_create) {
+      const auto ttl = tether::relay::parse_duration(token_ttl);
+      if (!ttl) throw tether::relay::ConfigError("--ttl must be a duration like 30m, 12h or 7d");
+      token_options.ttl = *ttl;
+      const passwd* login = ::getpwuid(::geteuid());
+      token_options.created_by = std::string("cli:") + (login ? login->pw_name : "unknown");
+      const auto token = tether::relay::create_enrollment_token(data_dir, token_options);
+      const auto expires_at = tether::protocol::format_time(token.expires_at);
+      if (token_json) {
+        std::cout << nlohmann::json{{"token", token.token},
+                                    {"expires_at", expires_at},
+                                    {"uses", token.uses},
+                                    {"group", token.group}}
+                         .dump(2)
+                  << "\n";
+      } else {
+        std::cout << "enrollment token: " << token.token << "  (shown once)\n"
+                  << "valid until " << expires_at << " for " << token.uses
+                  << (token.uses == 1 ? " device" : " devices") << " in group " << token.group
+                  << "\n";
       }
       return 0;
     }

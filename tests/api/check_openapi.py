@@ -586,6 +586,23 @@ def run_scenario(c, ctx):
                             body={"user": "tina", "password": TECH_PASSWORD}, expect=200,
                             note="an L1 technician")
     tina = (login or {}).get("token", "")
+    # --- enrollment of a managed device: the token is the credential
+    E = "/api/v1/enroll"
+    identity = {"hostname": "conformance-pc", "os": "Debian GNU/Linux 12",
+                "machine_id": "0123456789abcdef0123456789abcdef", "smbios_uuid": "",
+                "serials": ["SN-0001"], "macs": ["00:11:22:33:44:55"]}
+    good = {"token": ctx["enroll_token"], "csr": ctx["csr"], "identity": identity}
+    c.call("POST", E, body=dict(good, token="tt_not-a-token"), expect=401, note="unknown token")
+    c.call("POST", E, body=dict(good, csr="not a CSR"), expect=400, note="not a CSR")
+    c.call("POST", E, body={"token": ctx["enroll_token"], "identity": identity}, expect=400,
+           note="no csr")
+    c.call("POST", E, body=dict(good, csr="x" * 20000), expect=413, note="csr too large")
+    c.call("POST", E, body=dict(good, identity=dict(identity, macs=["m"] * 65)), expect=400,
+           note="too many MACs")
+    _, enrolled, _, _ = c.call("POST", E, body=good, expect=201)
+    if enrolled and not str(enrolled.get("certificate", "")).startswith("-----BEGIN CERTIFICATE"):
+        mismatch("POST %s: the certificate is not PEM" % E, "POST " + E)
+    c.call("POST", E, body=good, expect=401, note="token already used")
     c.call("GET", "/api/v1/me", expect=401, note="no token")
     c.call("GET", "/api/v1/me", token="not-a-token", expect=401, note="unknown token")
     c.call("GET", "/api/v1/me", token=admin, expect=200)
@@ -930,6 +947,21 @@ def live_check(spec, relay_bin, agent_bin, console_bin):
             mismatch("live: tether-relay user add failed: " + add.stderr.strip()[:500])
             return
 
+        token = subprocess.run([relay_bin, "token", "create", "--data", data, "--json"],
+                               capture_output=True, text=True, timeout=60)
+        if token.returncode != 0:
+            mismatch("live: tether-relay token create failed: " + token.stderr.strip()[:500])
+            return
+        enroll_token = json.loads(token.stdout)["token"]
+        key_file = os.path.join(work, "device.key")
+        csr = subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                              "ec_paramgen_curve:P-256", "-nodes", "-keyout", key_file,
+                              "-subj", "/CN=conformance-pc"],
+                             capture_output=True, text=True, timeout=60)
+        if csr.returncode != 0:
+            mismatch("live: openssl req failed: " + csr.stderr.strip()[:500])
+            return
+
         receiver = WebhookReceiver()
         stoppers.append(receiver.stop)
         config_path = os.path.join(data, "relay.json")
@@ -981,7 +1013,8 @@ def live_check(spec, relay_bin, agent_bin, console_bin):
 
         try:
             run_scenario(checker, {"start_agent": start_agent, "run_shell": run_shell,
-                                   "receiver": receiver})
+                                   "receiver": receiver, "enroll_token": enroll_token,
+                                   "csr": csr.stdout})
         except RuntimeError as e:
             mismatch("live: stopped early: %s" % e)
         check_webhook_requests(spec, checker, receiver)

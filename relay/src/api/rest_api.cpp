@@ -244,6 +244,7 @@ struct RestApiRoutes {
          }},
         {http::verb::post, "login", false, 200,
          [](RestApi& api, A& r) { return api.login(r.body, r.client_address); }},
+        {http::verb::post, "enroll", false, 201, [](RestApi& api, A& r) { return api.enroll(r); }},
         {http::verb::get, "me", true, 200,
          [](RestApi&, A& r) -> asio::awaitable<json> {
            co_return json{{"name", r.user.name},

@@ -22,6 +22,7 @@
 namespace tether::relay {
 
 struct RelayContext;
+struct PemCertificate;
 class AgentConnection;
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
@@ -97,6 +98,8 @@ class RestApi {
   boost::asio::awaitable<nlohmann::json> edit_faq(ApiRequest& r);
   boost::asio::awaitable<nlohmann::json> faq_suggestions(ApiRequest& r);
   boost::asio::awaitable<nlohmann::json> webhook_deliveries(ApiRequest& r);
+  // Managed devices (enroll_api.cpp).
+  boost::asio::awaitable<nlohmann::json> enroll(ApiRequest& r);
 
   /// Reads the ticket, checks the caller's expected "version" and that the caller may act at
   /// its level, lets `change` edit it and return the timeline entries to append, and writes
@@ -130,6 +133,9 @@ class RestApi {
 
   RelayContext& context_;
   std::unique_ptr<helpdesk::SlaPolicy> sla_;
+  /// The CA that signs devices' certificates, read at the first enrollment; touched only on
+  /// the compute thread.
+  std::shared_ptr<const PemCertificate> device_ca_;
 };
 
 /// JSON shapes shared by the API and its documentation. A ticket carries its SLA clocks as

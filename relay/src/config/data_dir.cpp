@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <openssl/rand.h>
+
 #include <fstream>
 
 #include "auth/secrets.hpp"
@@ -102,6 +104,68 @@ std::string add_user(const std::filesystem::path& data_dir, const std::string& n
   if (store->find_user(name)) throw ConfigError("there is already a user named " + name);
   store->create_user(name, role, hash_password(*password), level_number);
   return generated;
+}
+
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+  if (text.empty() || text.size() > 12) return std::nullopt;
+  std::int64_t unit = 60;  // a bare number is minutes
+  if (const auto suffix = std::string_view("smhd").find(text.back());
+      suffix != std::string_view::npos) {
+    static constexpr std::int64_t kUnits[] = {1, 60, 3600, 86400};
+    unit = kUnits[suffix];
+    text.remove_suffix(1);
+  }
+  if (text.empty()) return std::nullopt;
+  std::int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return std::chrono::seconds(value * unit);
+}
+
+bool valid_group_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") ==
+             std::string_view::npos;
+}
+
+CreatedEnrollmentToken create_enrollment_token(const std::filesystem::path& data_dir,
+                                               const EnrollmentTokenOptions& options) {
+  const auto config = RelayConfig::load(data_dir);
+  if (options.ttl < std::chrono::minutes(1) || options.ttl > std::chrono::days(30)) {
+    throw ConfigError("--ttl must be from 1m to 30d (e.g. 30m, 12h, 7d)");
+  }
+  if (options.uses < 1 || options.uses > 10000) {
+    throw ConfigError("--uses must be a whole number from 1 to 10000");
+  }
+  if (!valid_group_name(options.group)) {
+    throw ConfigError("--group must be 1 to 64 characters from a-z, 0-9, '.', '_', '-'");
+  }
+  // 256 random bits in RFC 4648 base32 (lower case, no padding): easy to paste, no '+' or '/'.
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no entropy for a token");
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+  std::string token = "tt_";
+  unsigned buffer = 0;
+  int bits = 0;
+  for (unsigned char b : bytes) {
+    buffer = (buffer << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      token += kAlphabet[(buffer >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) token += kAlphabet[(buffer << (5 - bits)) & 31];
+
+  const auto created_at = std::chrono::system_clock::now();
+  EnrollmentToken record{sha256_hex(token), options.group,
+                         options.created_by.empty() ? "cli" : options.created_by, created_at,
+                         created_at + options.ttl, options.uses};
+  auto store = SqliteStore::open(config.database_file());
+  store->save_enrollment_token(record);
+  return {token, record.expires_at, options.uses, options.group};
 }
 
 }  // namespace tether::relay

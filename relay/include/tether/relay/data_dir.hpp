@@ -2,9 +2,11 @@
 /// `tether-relay init`: creates a relay's data directory — configuration, database, CA and
 /// server certificate, and the first (admin) technician.
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace tether::relay {
 
@@ -34,5 +36,33 @@ InitResult init_data_dir(const InitOptions& options);
 std::string add_user(const std::filesystem::path& data_dir, const std::string& name,
                      const std::string& role, std::optional<std::string> password,
                      const std::string& level = {});
+
+/// What `tether-relay token create` asks for.
+struct EnrollmentTokenOptions {
+  std::chrono::seconds ttl{30 * 60};  ///< 1 minute to 30 days.
+  int uses = 1;                       ///< 1 to 10000 enrollments.
+  std::string group = "default";      ///< [a-z0-9._-]{1,64}.
+  std::string created_by;             ///< Recorded with the token (e.g. "cli:<login>").
+};
+
+/// A new enrollment token; `token` is shown once and only its SHA-256 is stored.
+struct CreatedEnrollmentToken {
+  std::string token;  ///< "tt_" + 52 base32 characters (256 random bits).
+  std::chrono::system_clock::time_point expires_at;
+  int uses = 1;
+  std::string group;
+};
+
+/// `tether-relay token create`: stores a new enrollment token for managed devices in an
+/// existing data directory. Throws ConfigError for a missing data directory or an option out
+/// of range (the message names the option and its bounds).
+CreatedEnrollmentToken create_enrollment_token(const std::filesystem::path& data_dir,
+                                               const EnrollmentTokenOptions& options);
+
+/// "90s", "30m", "12h", "7d" (a bare number is minutes) → seconds; nullopt for anything else.
+std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+
+/// True for a group name of 1 to 64 characters from [a-z0-9._-].
+bool valid_group_name(std::string_view name);
 
 }  // namespace tether::relay
