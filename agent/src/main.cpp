@@ -6,6 +6,8 @@
 
 #include "tether/agent/consent.hpp"
 #include "tether/agent/diag/report_command.hpp"
+#include "tether/agent/managed/enrollment.hpp"
+#include "tether/agent/managed/state_dir.hpp"
 #include "tether/agent/support_session.hpp"
 
 namespace {
@@ -55,6 +57,19 @@ int main(int argc, char** argv) {
                       "Largest file the technician may copy, "
                       "in bytes (default 4 GiB)");
 
+  std::string enroll_token, state_dir;
+  bool enroll_force = false;
+  auto* enroll = app.add_subcommand("enroll", "Make this PC a managed device (once)");
+  enroll->add_option("--relay", relay, "Relay address, wss://HOST:PORT")->required();
+  enroll->add_option("--fingerprint", fingerprint, "Relay CA fingerprint, SHA256:<hex>");
+  enroll->add_option("--ca", ca_file, "Relay CA certificate file (PEM)");
+  enroll->add_option("--token", enroll_token, "Enrollment token from `tether-relay token create`")
+      ->required();
+  enroll->add_option("--state-dir", state_dir,
+                     "Where the key and certificate go (default /var/lib/tether-agent as root, "
+                     "else ~/.local/state/tether-agent)");
+  enroll->add_flag("--force", enroll_force, "Replace an existing enrollment");
+
   namespace diag_ns = tether::agent::diag;
   diag_ns::ReportCommand report;
   std::string config_file;
@@ -97,6 +112,14 @@ int main(int argc, char** argv) {
   }
   auto trust = trust_from(fingerprint, ca_file);
   if (!trust) return 2;
+  if (*enroll) {
+    namespace managed = tether::agent::managed;
+    managed::EnrollOptions options{*url, *trust, relay, fingerprint, ca_file, enroll_token};
+    options.state_dir = state_dir.empty() ? managed::default_state_dir()
+                                          : std::filesystem::path(state_dir);
+    options.force = enroll_force;
+    return managed::run_enroll(options, std::cout, std::cerr);
+  }
   auto granted = tether::agent::parse_scope_list(grant);
   if (!granted) {
     std::cerr
