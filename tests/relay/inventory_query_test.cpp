@@ -257,6 +257,32 @@ TEST(InventoryQuery, AgeUnits) {
   }
 }
 
+TEST(InventoryQuery, OddDatesParseOrFailCleanly) {
+  const auto d = fleet()[0];
+  for (const char* q : {"last_seen>0000-00-00", "last_seen>2026-02-30", "last_seen>9999-12-31",
+                        "last_seen>-001-01-01", "last_seen>2026-1-1",
+                        "last_seen>2026-11-01T25:00:00Z", "last_seen>2026-11-01T08:00:00",
+                        "last_seen>99999999999999999999d", "last_seen_age>9999999999w"}) {
+    try {
+      (void)InventoryQuery::parse(q).matches(d, kNow);
+    } catch (const QueryError& e) {
+      EXPECT_GE(e.column(), 11u) << q;
+    }
+  }
+  EXPECT_THROW((void)InventoryQuery::parse("last_seen>2026-02-30"), QueryError);
+  EXPECT_TRUE(InventoryQuery::parse("last_seen>2000-01-01").matches(d, kNow));
+  EXPECT_FALSE(InventoryQuery::parse("last_seen>2200-12-31").matches(d, kNow));
+  // The clock cannot hold those years; they are refused rather than wrapped around.
+  EXPECT_THROW((void)InventoryQuery::parse("last_seen>9999-12-31"), QueryError);
+  EXPECT_THROW((void)InventoryQuery::parse("last_seen<1500-01-01"), QueryError);
+  // Ages stay right at the ends of the clock's range.
+  auto extreme = d;
+  extreme.last_seen = TimePoint::min();
+  EXPECT_TRUE(InventoryQuery::parse("last_seen>7d").matches(extreme, kNow));
+  extreme.last_seen = TimePoint::max();
+  EXPECT_TRUE(InventoryQuery::parse("last_seen<1s").matches(extreme, kNow));
+}
+
 // ---- Malformed inventories
 
 TEST(InventoryQueryRobustness, MalformedInventoriesNeverMatchTheBrokenParts) {

@@ -1,6 +1,7 @@
 #include "fleet/inventory_export.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -158,7 +159,7 @@ Cell array_size(const json& v) {
 }
 
 // clang-format off
-const std::vector<std::string_view> kColumns = {
+constexpr std::array<std::string_view, 19> kColumns = {
     "id", "hostname", "group", "online", "last_seen", "os", "kernel", "vendor", "model", "serial",
     "cpu", "cores", "memory_gb", "disk_total_gb", "disk_free_pct_min", "battery_wear_pct",
     "critical_findings", "warning_findings", "software_count"};
@@ -246,7 +247,8 @@ struct JsonCell {
 }  // namespace
 
 const std::vector<std::string_view>& inventory_export_columns() {
-  return kColumns;
+  static const std::vector<std::string_view> columns(kColumns.begin(), kColumns.end());
+  return columns;
 }
 
 std::string export_csv(const std::vector<FleetDevice>& devices) {

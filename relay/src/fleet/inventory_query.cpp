@@ -95,7 +95,7 @@ void push_addresses(const json& interface, std::string_view family, Scalars& out
   }
 
 // The field table of docs/inventory.md. Keep the two in the same order.
-const std::array kFields = {
+constexpr std::array kFields = {
     TETHER_FIELD("id", none, text, out.emplace_back(std::string_view(d.id))),
     TETHER_FIELD("group", none, text, out.emplace_back(std::string_view(d.group))),
     TETHER_FIELD("hostname", none, text,
@@ -306,20 +306,21 @@ bool op_applies(Type t, Op op) {
 
 // ---- The parsed form
 
-struct Comparison {
-  const Field* field = nullptr;
-  Op op = Op::eq;
-  bool as_age = false;  // last_seen compared with an age: reads as last_seen_age
-  std::string text;     // the value as written (unquoted, unescaped)
-  std::string folded;   // text in lower case, for text fields
-  double number = 0;
-  bool boolean = false;
-  TimePoint time{};
-  std::chrono::seconds age{};
-  int severity = 0;
-};
-
 struct InventoryQuery::Node {
+  /// FIELD OP VALUE, with VALUE read once at parse time into the form the field compares.
+  struct Comparison {
+    const Field* field = nullptr;
+    Op op = Op::eq;
+    bool as_age = false;  // last_seen compared with an age: reads as last_seen_age
+    std::string text;     // the value as written (unquoted, unescaped)
+    std::string folded;   // text in lower case, for text fields
+    double number = 0;
+    bool boolean = false;
+    TimePoint time{};
+    std::chrono::seconds age{};
+    int severity = 0;
+  };
+
   enum class Kind { comparison, all, any, negation };
   Kind kind = Kind::comparison;
   Comparison comparison;
@@ -329,9 +330,10 @@ struct InventoryQuery::Node {
   bool parenthesised = false;
 };
 
-using Node = InventoryQuery::Node;
-
 namespace {
+
+using Node = InventoryQuery::Node;
+using Comparison = Node::Comparison;
 
 // ---- Evaluation
 
@@ -364,8 +366,11 @@ bool compare_scalar(const Comparison& c, const Scalar& s, TimePoint now) {
       const auto* v = std::get_if<TimePoint>(&s);
       if (v == nullptr) return false;
       if (c.as_age || c.field->type == Type::age) {
-        const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - *v);
-        return holds(three_way(age.count(), c.age.count()), c.op);
+        // In whole seconds since the epoch, which cannot overflow whatever the caller passes.
+        const auto seconds = [](TimePoint t) {
+          return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+        };
+        return holds(three_way(seconds(now) - seconds(*v), c.age.count()), c.op);
       }
       return holds(three_way(*v, c.time), c.op);
     }
@@ -631,6 +636,14 @@ std::optional<std::chrono::seconds> parse_age(std::string_view s) {
 
 // "2026-11-01" (midnight UTC) or "2026-11-01T08:00:00Z".
 std::optional<TimePoint> parse_date(std::string_view s) {
+  // Years outside 1970–2200 are refused before conversion: the clock counts nanoseconds in
+  // 64 bits, which overflow around 2262 and 1677.
+  int year = 0;
+  if (s.size() < 4 || std::from_chars(s.data(), s.data() + 4, year).ptr != s.data() + 4 ||
+      !std::all_of(s.begin(), s.begin() + 4, [](char c) { return c >= '0' && c <= '9'; }) ||
+      year < 1970 || year > 2200) {
+    return std::nullopt;
+  }
   std::string full(s);
   if (s.size() == 10) full += "T00:00:00Z";
   auto t = protocol::parse_time(full);
