@@ -115,8 +115,8 @@ int main(int argc, char** argv) {
   if (*enroll) {
     namespace managed = tether::agent::managed;
     managed::EnrollOptions options{*url, *trust, relay, fingerprint, ca_file, enroll_token};
-    options.state_dir = state_dir.empty() ? managed::default_state_dir()
-                                          : std::filesystem::path(state_dir);
+    options.state_dir =
+        state_dir.empty() ? managed::default_state_dir() : std::filesystem::path(state_dir);
     options.force = enroll_force;
     return managed::run_enroll(options, std::cout, std::cerr);
   }

@@ -1,6 +1,7 @@
 // tether-relay: `init` creates a data directory, `serve` runs the relay over it.
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
 #include <pwd.h>
 #include <unistd.h>
 

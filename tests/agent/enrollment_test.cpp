@@ -25,9 +25,9 @@ namespace fs = std::filesystem;
 class ScratchDir {
  public:
   ScratchDir() {
-    path_ = fs::temp_directory_path() /
-            ("tether-enroll-" + std::to_string(::getpid()) + "-" +
-             testing::UnitTest::GetInstance()->current_test_info()->name());
+    path_ =
+        fs::temp_directory_path() / ("tether-enroll-" + std::to_string(::getpid()) + "-" +
+                                     testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(path_);
     fs::create_directories(path_);
   }

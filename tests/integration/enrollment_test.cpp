@@ -65,8 +65,8 @@ class Enroll : public RelayFixture {
  protected:
   /// `tether-relay token create --json ARGS…`; the token.
   std::string create_token(std::vector<std::string> args = {}) {
-    std::vector<std::string> argv{TETHER_RELAY_BIN, "token", "create", "--data", data_.string(),
-                                  "--json"};
+    std::vector<std::string> argv{TETHER_RELAY_BIN, "token",        "create",
+                                  "--data",         data_.string(), "--json"};
     argv.insert(argv.end(), args.begin(), args.end());
     auto result = run(argv);
     EXPECT_EQ(result.status, 0) << result.err;
@@ -77,10 +77,9 @@ class Enroll : public RelayFixture {
 
   std::vector<std::string> enroll_argv(const std::string& token, const fs::path& state,
                                        std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{TETHER_AGENT_BIN, "enroll",        "--relay",
-                                  "wss://" + address_, "--fingerprint", fingerprint_,
-                                  "--token",         token,          "--state-dir",
-                                  state.string()};
+    std::vector<std::string> argv{TETHER_AGENT_BIN, "enroll",      "--relay", "wss://" + address_,
+                                  "--fingerprint",  fingerprint_,  "--token", token,
+                                  "--state-dir",    state.string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
@@ -165,7 +164,7 @@ TEST_F(Enroll, ATokenBecomesADeviceWithAPrivateStateDirAndAVerifiedCertificate) 
             "urn:tether:device:D-1");
   GENERAL_NAMES_free(san);
   std::unique_ptr<FILE, decltype(&fclose)> key_file(fopen((state / "device.key").c_str(), "r"),
-                                                   fclose);
+                                                    fclose);
   ASSERT_TRUE(key_file);
   KeyPtr key(PEM_read_PrivateKey(key_file.get(), nullptr, nullptr, nullptr));
   ASSERT_TRUE(key);
@@ -228,8 +227,8 @@ TEST_F(Enroll, FiftyAgentsRacingForOneSingleUseTokenMakeExactlyOneDevice) {
   constexpr int kAgents = 50;
   std::vector<std::unique_ptr<Process>> agents;
   for (int i = 0; i < kAgents; ++i) {
-    agents.push_back(std::make_unique<Process>(
-        enroll_argv(token, dir_ / ("racer-" + std::to_string(i)))));
+    agents.push_back(
+        std::make_unique<Process>(enroll_argv(token, dir_ / ("racer-" + std::to_string(i)))));
   }
   int winners = 0, refused = 0;
   for (int i = 0; i < kAgents; ++i) {

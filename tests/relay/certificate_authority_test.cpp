@@ -48,15 +48,14 @@ std::string csr(EVP_PKEY* key, EVP_PKEY* signer) {
   X509_REQ_set_pubkey(req.get(), key);
   X509_NAME* name = X509_REQ_get_subject_name(req.get());
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>("evil.example.com"), -1, -1,
-                             0);
+                             reinterpret_cast<const unsigned char*>("evil.example.com"), -1, -1, 0);
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>("Evil"), -1, -1, 0);
   STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
-  sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(nullptr, nullptr, NID_basic_constraints,
-                                                   "critical,CA:TRUE"));
-  sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name,
-                                                   "DNS:relay.example.com"));
+  sk_X509_EXTENSION_push(
+      exts, X509V3_EXT_conf_nid(nullptr, nullptr, NID_basic_constraints, "critical,CA:TRUE"));
+  sk_X509_EXTENSION_push(
+      exts, X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, "DNS:relay.example.com"));
   sk_X509_EXTENSION_push(exts,
                          X509V3_EXT_conf_nid(nullptr, nullptr, NID_ext_key_usage, "serverAuth"));
   X509_REQ_add_extensions(req.get(), exts);
@@ -221,7 +220,8 @@ TEST_F(ClientCertificateTest, WrongKeyTypesAndSizesAreRefused) {
 TEST_F(ClientCertificateTest, GarbageIsRefusedAsNotACertificateRequest) {
   for (const std::string& garbage :
        {std::string(), std::string("hello"),
-        std::string("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"),
+        std::string(
+            "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"),
         ca_->certificate_pem, std::string(5000, '\xff')}) {
     EXPECT_NE(csr_error(*ca_, garbage).find("not a PEM certificate request"), std::string::npos)
         << garbage.substr(0, 40);

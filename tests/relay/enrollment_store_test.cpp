@@ -109,7 +109,8 @@ TEST_F(EnrollmentStoreTest, TwoStoresOnOneFileNeverShareAUse) {
   auto other = SqliteStore::open(file_);
   int claimed[2] = {0, 0};
   std::thread a([&] {
-    for (int i = 0; i < 80; ++i) claimed[0] += store_->claim_enrollment_token("shared", t0_) ? 1 : 0;
+    for (int i = 0; i < 80; ++i)
+      claimed[0] += store_->claim_enrollment_token("shared", t0_) ? 1 : 0;
   });
   std::thread b([&] {
     for (int i = 0; i < 80; ++i) claimed[1] += other->claim_enrollment_token("shared", t0_) ? 1 : 0;
@@ -170,9 +171,7 @@ TEST_F(EnrollmentStoreTest, ADatabaseOfSchemaTwoIsMigratedForward) {
   std::filesystem::remove_all(dir_);
   std::filesystem::create_directories(dir_);
   // A schema-2 file: drop what migration 3 adds and step the version back.
-  {
-    auto fresh = SqliteStore::open(file_);
-  }
+  { auto fresh = SqliteStore::open(file_); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(file_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,

@@ -32,7 +32,7 @@ TEST(GroupName, LowerCaseLettersDigitsDotUnderscoreDash) {
   EXPECT_TRUE(valid_group_name("lab-2.floor_1"));
   EXPECT_TRUE(valid_group_name(std::string(64, 'a')));
   for (const std::string& bad : {std::string(), std::string(65, 'a'), std::string("Lab"),
-                                std::string("a b"), std::string("x/y"), std::string("é")}) {
+                                 std::string("a b"), std::string("x/y"), std::string("é")}) {
     EXPECT_FALSE(valid_group_name(bad)) << bad;
   }
 }
@@ -80,7 +80,8 @@ TEST_F(EnrollmentTokenTest, TheTokenIsShownOnceAndOnlyItsHashIsStored) {
 
   auto store = SqliteStore::open(RelayConfig::load(dir_).database_file());
   EXPECT_FALSE(store->claim_enrollment_token(created.token, created.expires_at - 1min));
-  auto claimed = store->claim_enrollment_token(sha256_hex(created.token), created.expires_at - 1min);
+  auto claimed =
+      store->claim_enrollment_token(sha256_hex(created.token), created.expires_at - 1min);
   ASSERT_TRUE(claimed);
   EXPECT_EQ(claimed->group_name, "lab");
   EXPECT_EQ(claimed->created_by, "cli:alice");

@@ -98,8 +98,9 @@ TEST_F(RelayConfigTest, DeviceCertificateDaysDefaultsToNinetyAndIsBounded) {
   EXPECT_EQ(loaded.device_certificate_validity, std::chrono::days(30));
   write(loaded.to_json().dump());
   EXPECT_EQ(RelayConfig::load(dir_).device_certificate_validity, std::chrono::days(30));
-  for (const char* bad : {R"({"device_certificate_days": 0})", R"({"device_certificate_days": 826})",
-                          R"({"device_certificate_days": "90"})"}) {
+  for (const char* bad :
+       {R"({"device_certificate_days": 0})", R"({"device_certificate_days": 826})",
+        R"({"device_certificate_days": "90"})"}) {
     write(bad);
     EXPECT_NE(load_error().find("device_certificate_days must be"), std::string::npos) << bad;
   }

@@ -70,8 +70,7 @@ bool certificate_fits(const std::string& certificate_pem, const std::string& key
   auto certificate = read_cert(certificate_pem);
   auto ca = read_cert(ca_pem);
   BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
-  KeyPtr key(key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr)
-                     : nullptr);
+  KeyPtr key(key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr) : nullptr);
   return certificate && ca && key && X509_check_private_key(certificate.get(), key.get()) == 1 &&
          X509_verify(certificate.get(), X509_get0_pubkey(ca.get())) == 1;
 }
@@ -130,10 +129,12 @@ json machine_identity(const std::filesystem::path& root) {
       os = fields["pretty_name"].get<std::string>().substr(0, 255);
     }
   }
-  return {{"hostname", host_name()},         {"os", os},
+  return {{"hostname", host_name()},
+          {"os", os},
           {"machine_id", text(collected, "machine_id")},
           {"smbios_uuid", text(collected, "smbios_uuid")},
-          {"serials", serials},              {"macs", macs}};
+          {"serials", serials},
+          {"macs", macs}};
 }
 
 int run_enroll(const EnrollOptions& options, std::ostream& out, std::ostream& err) {
@@ -148,8 +149,8 @@ int run_enroll(const EnrollOptions& options, std::ostream& out, std::ostream& er
     const json request = {{"token", options.token}, {"csr", key.csr_pem}, {"identity", identity}};
 
     protocol::HttpsClient client(options.relay, options.trust);
-    auto response = client.request(boost::beast::http::verb::post, "/api/v1/enroll",
-                                   request.dump(), "", options.timeout);
+    auto response = client.request(boost::beast::http::verb::post, "/api/v1/enroll", request.dump(),
+                                   "", options.timeout);
     if (!response) {
       err << "tether-agent: "
           << protocol::describe_connection_error(response.error(), options.relay, options.trust)

@@ -92,8 +92,7 @@ void write_enrollment(const fs::path& dir, const Enrollment& enrollment, bool fo
   if (::chmod(dir.c_str(), 0700) != 0) fail_errno("make private", dir);
   if (is_enrolled(dir)) {
     if (!force) {
-      throw StateDirError(dir.string() +
-                          " already holds an enrollment; use --force to replace it");
+      throw StateDirError(dir.string() + " already holds an enrollment; use --force to replace it");
     }
     // The old enrollment stops being one before any of its files change.
     if (::unlink(state_file(dir).c_str()) != 0) fail_errno("remove", state_file(dir));

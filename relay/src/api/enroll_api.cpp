@@ -45,8 +45,9 @@ json string_list(const json& identity, const char* key, std::size_t max_length) 
   json out = json::array();
   for (const auto& value : *it) {
     if (!value.is_string() || value.get_ref<const std::string&>().size() > max_length) {
-      fail(Error::bad_request, std::string("\"identity.") + key + "\" must hold strings of at most " +
-                                   std::to_string(max_length) + " bytes");
+      fail(Error::bad_request, std::string("\"identity.") + key +
+                                   "\" must hold strings of at most " + std::to_string(max_length) +
+                                   " bytes");
     }
     out.push_back(value);
   }
@@ -138,8 +139,8 @@ asio::awaitable<json> RestApi::enroll(ApiRequest& r) {
   }
 
   const std::string device_id = "D-" + std::to_string(device->id);
-  const auto validity = std::chrono::duration_cast<std::chrono::hours>(
-      context_.config.device_certificate_validity);
+  const auto validity =
+      std::chrono::duration_cast<std::chrono::hours>(context_.config.device_certificate_validity);
   auto issued = co_await context_.store.compute([ca = ca.first, csr, device_id, validity]() {
     return issue_client_certificate(*ca, csr, device_id, validity);
   });
@@ -151,13 +152,14 @@ asio::awaitable<json> RestApi::enroll(ApiRequest& r) {
                device->group_name, r.client_address);
 
   const auto renew_after = issued.not_after - (issued.not_after - issued.not_before) / 3;
-  co_return json{{"device", device_id},
-                 {"group", device->group_name},
-                 {"certificate", issued.certificate_pem},
-                 {"ca_certificate", ca.first->certificate_pem},
-                 {"not_after", protocol::format_time(issued.not_after)},
-                 {"renew_after", protocol::format_time(
-                                     std::chrono::time_point_cast<std::chrono::seconds>(renew_after))}};
+  co_return json{
+      {"device", device_id},
+      {"group", device->group_name},
+      {"certificate", issued.certificate_pem},
+      {"ca_certificate", ca.first->certificate_pem},
+      {"not_after", protocol::format_time(issued.not_after)},
+      {"renew_after",
+       protocol::format_time(std::chrono::time_point_cast<std::chrono::seconds>(renew_after))}};
 }
 
 }  // namespace tether::relay

@@ -160,9 +160,12 @@ CreatedEnrollmentToken create_enrollment_token(const std::filesystem::path& data
   if (bits > 0) token += kAlphabet[(buffer << (5 - bits)) & 31];
 
   const auto created_at = std::chrono::system_clock::now();
-  EnrollmentToken record{sha256_hex(token), options.group,
-                         options.created_by.empty() ? "cli" : options.created_by, created_at,
-                         created_at + options.ttl, options.uses};
+  EnrollmentToken record{sha256_hex(token),
+                         options.group,
+                         options.created_by.empty() ? "cli" : options.created_by,
+                         created_at,
+                         created_at + options.ttl,
+                         options.uses};
   auto store = SqliteStore::open(config.database_file());
   store->save_enrollment_token(record);
   return {token, record.expires_at, options.uses, options.group};

@@ -432,8 +432,8 @@ TimelineEntry read_entry(const Statement& s) {
 constexpr const char* kEnrollmentTokenColumns =
     "hash, group_name, created_by, created_at, expires_at, uses_left";
 EnrollmentToken read_enrollment_token(const Statement& s) {
-  return EnrollmentToken{s.text(0), s.text(1), s.text(2), s.time(3), s.time(4),
-                         static_cast<int>(s.integer(5))};
+  return EnrollmentToken{s.text(0), s.text(1), s.text(2),
+                         s.time(3), s.time(4), static_cast<int>(s.integer(5))};
 }
 
 constexpr const char* kDeviceColumns =

@@ -30,9 +30,9 @@ struct EnrollOptions {
 
 /// Exit statuses of run_enroll.
 inline constexpr int kEnrollOk = 0;
-inline constexpr int kEnrollFailed = 1;     ///< Refused by the relay, unreachable, or I/O.
-inline constexpr int kEnrollUsage = 2;      ///< Already enrolled (without --force).
-inline constexpr int kEnrollIdentity = 3;   ///< The relay's identity did not match the pin.
+inline constexpr int kEnrollFailed = 1;    ///< Refused by the relay, unreachable, or I/O.
+inline constexpr int kEnrollUsage = 2;     ///< Already enrolled (without --force).
+inline constexpr int kEnrollIdentity = 3;  ///< The relay's identity did not match the pin.
 
 /// Enrolls and writes the state directory; prints "enrolled as D-1 (group default);
 /// certificate valid until …" to `out`, one actionable line to `err` on failure.
@@ -47,8 +47,10 @@ struct KeyAndRequest {
 KeyAndRequest make_key_and_request(const std::string& hostname);
 
 /// What the relay is told about this machine: {hostname, os, machine_id, smbios_uuid,
-/// serials: [...], macs: [...]}, from the diagnostics identity collector (placeholder
-/// values and virtual or USB interfaces left out) under `root`.
+/// serials: [...], macs: [...]}. The identifiers come from the diagnostics identity
+/// collector under `root` (placeholder values and virtual or USB interfaces left out; the
+/// SMBIOS UUID and serials only when run as root), os from its /etc/os-release, hostname
+/// from gethostname(). Absent values are empty strings or lists.
 nlohmann::json machine_identity(const std::filesystem::path& root = "/");
 
 }  // namespace tether::agent::managed

@@ -65,8 +65,7 @@ bool is_enrolled(const std::filesystem::path& dir);
 /// set to 0700), each file through a private temporary file renamed into place, agent.json
 /// last. Replaces an earlier enrollment only with `force` (its agent.json goes first).
 /// Throws StateDirError.
-void write_enrollment(const std::filesystem::path& dir, const Enrollment& enrollment,
-                      bool force);
+void write_enrollment(const std::filesystem::path& dir, const Enrollment& enrollment, bool force);
 
 /// agent.json of `dir`; nullopt when it is not enrolled. Throws StateDirError for a file
 /// that exists but does not parse.
