@@ -121,6 +121,36 @@ TEST_F(EnrollmentStoreTest, TwoStoresOnOneFileNeverShareAUse) {
   EXPECT_FALSE(store_->claim_enrollment_token("shared", t0_));
 }
 
+TEST_F(EnrollmentStoreTest, EnrollDeviceSpendsTheTokenAndCreatesTheDeviceTogether) {
+  store_->save_enrollment_token(token("once", 1, t0_ + 30min));
+  Device fields = laptop();
+  fields.group_name = "ignored: the token decides";
+  fields.enrolled_at = t0_ + 1min;
+  auto device = store_->enroll_device("once", fields);
+  ASSERT_TRUE(device);
+  EXPECT_EQ(device->id, 1);
+  EXPECT_EQ(device->group_name, "lab");
+  EXPECT_EQ(store_->find_device(1)->group_name, "lab");
+  // Used up, unknown, expired: no device, and the refused attempts change nothing.
+  EXPECT_FALSE(store_->enroll_device("once", fields));
+  EXPECT_FALSE(store_->enroll_device("unknown", fields));
+  store_->save_enrollment_token(token("late", 1, t0_ + 30min));
+  fields.enrolled_at = t0_ + 31min;
+  EXPECT_FALSE(store_->enroll_device("late", fields));
+  EXPECT_EQ(store_->list_devices().size(), 1u);
+  EXPECT_EQ(store_->claim_enrollment_token("late", t0_)->uses_left, 0);
+}
+
+TEST_F(EnrollmentStoreTest, AFailedDeviceInsertGivesTheTokenItsUseBack) {
+  store_->save_enrollment_token(token("kept", 1, t0_ + 30min));
+  Device broken = laptop();
+  broken.status = "lost";  // refused by the table's CHECK, after the claim
+  broken.enrolled_at = t0_;
+  EXPECT_THROW(store_->enroll_device("kept", broken), StoreError);
+  EXPECT_TRUE(store_->list_devices().empty());
+  EXPECT_TRUE(store_->enroll_device("kept", laptop()));
+}
+
 TEST_F(EnrollmentStoreTest, DevicesKeepEveryField) {
   auto created = store_->create_device(laptop());
   EXPECT_EQ(created.id, 1);

@@ -121,13 +121,9 @@ asio::awaitable<json> RestApi::enroll(ApiRequest& r) {
   fields.identity.erase("hostname");
   fields.identity.erase("os");
   fields.enrolled_at = now();
-  auto device = co_await context_.store.run(
-      [hash = sha256_hex(token), fields](Store& store) mutable -> std::optional<Device> {
-        auto claimed = store.claim_enrollment_token(hash, fields.enrolled_at);
-        if (!claimed) return std::nullopt;
-        fields.group_name = claimed->group_name;
-        return store.create_device(fields);
-      });
+  auto device = co_await context_.store.run([hash = sha256_hex(token), fields](Store& store) {
+    return store.enroll_device(hash, fields);
+  });
   if (!device) {
     context_.join_failures.record_failure(limit_key, steady_now);
     spdlog::info("refused enrollment of \"{}\" from {}: unknown, expired or used token",

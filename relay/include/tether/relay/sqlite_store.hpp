@@ -80,6 +80,7 @@ class SqliteStore final : public Store {
   void save_enrollment_token(const EnrollmentToken& token) override;
   std::optional<EnrollmentToken> claim_enrollment_token(std::string_view hash,
                                                         TimePoint now) override;
+  std::optional<Device> enroll_device(std::string_view token_hash, const Device& fields) override;
   Device create_device(const Device& fields) override;
   std::optional<Device> find_device(std::int64_t id) override;
   std::vector<Device> list_devices() override;

@@ -279,6 +279,11 @@ class Store {
   /// otherwise the token as it is after this use.
   virtual std::optional<EnrollmentToken> claim_enrollment_token(std::string_view hash,
                                                                 TimePoint now) = 0;
+  /// claim_enrollment_token and create_device in one transaction: the device (its group the
+  /// token's) exists exactly when the token's use was taken. Empty, with nothing changed,
+  /// when the token is unknown, expired at `fields.enrolled_at` or used up.
+  virtual std::optional<Device> enroll_device(std::string_view token_hash,
+                                              const Device& fields) = 0;
   /// Stores every field of `fields` but id; returns the device with its new id.
   virtual Device create_device(const Device& fields) = 0;
   virtual std::optional<Device> find_device(std::int64_t id) = 0;

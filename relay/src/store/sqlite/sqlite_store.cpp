@@ -945,6 +945,18 @@ std::optional<EnrollmentToken> SqliteStore::claim_enrollment_token(std::string_v
   return token;
 }
 
+std::optional<Device> SqliteStore::enroll_device(std::string_view token_hash,
+                                                 const Device& fields) {
+  Transaction tx(db_);
+  auto token = claim_enrollment_token(token_hash, fields.enrolled_at);
+  if (!token) return std::nullopt;
+  Device device = fields;
+  device.group_name = token->group_name;
+  device = create_device(device);
+  tx.commit();
+  return device;
+}
+
 Device SqliteStore::create_device(const Device& fields) {
   Statement s(db_,
               "INSERT INTO devices (group_name, hostname, os, identity, certificate_fingerprint, "
