@@ -283,6 +283,19 @@ TEST_F(Enroll, AnEnrolledStateDirIsReplacedOnlyWithForce) {
   EXPECT_EQ(json::parse(read(state / "agent.json"))["device"], "D-2");
 }
 
+TEST_F(Enroll, ACaFileInsteadOfAFingerprintIsRememberedInAgentJson) {
+  start_relay();
+  const auto state = dir_ / "by-ca";
+  const auto result =
+      run({TETHER_AGENT_BIN, "enroll", "--relay", "wss://" + address_, "--ca",
+           (data_ / "ca.pem").string(), "--token", create_token(), "--state-dir", state.string()});
+  ASSERT_EQ(result.status, 0) << result.err;
+  const auto agent = json::parse(read(state / "agent.json"));
+  EXPECT_EQ(agent["ca"], (data_ / "ca.pem").string());
+  EXPECT_FALSE(agent.contains("fingerprint"));
+  EXPECT_EQ(agent["device"], "D-1");
+}
+
 TEST_F(Enroll, AWrongRelayFingerprintSendsNothingAndSavesNothing) {
   start_relay();
   const auto token = create_token();
