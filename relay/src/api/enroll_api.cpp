@@ -98,11 +98,12 @@ asio::awaitable<json> RestApi::enroll(ApiRequest& r) {
 
   // The request is checked before the token is spent: a device with a broken request keeps
   // its single-use token and can try again. The CA is read once, on the compute thread.
-  auto ca = co_await context_.store.compute([this, csr, file = context_.config.ca_key_file(),
+  auto ca = co_await context_.store.compute([this, csr, key_file = context_.config.ca_key_file(),
                                              cert_file = context_.config.ca_certificate_file()]() {
+    // device_ca_ is only ever touched here, on the one compute thread.
     if (!device_ca_) {
       device_ca_ = std::make_shared<const PemCertificate>(
-          PemCertificate{read_file(cert_file), read_file(file)});
+          PemCertificate{read_file(cert_file), read_file(key_file)});
     }
     std::optional<std::string> refusal;
     try {
