@@ -1,5 +1,9 @@
 #include "tether/protocol/client_stream.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -34,6 +38,14 @@ asio::awaitable<void> connect_tls(TlsStream& stream, const RelayUrl& url,
 asio::awaitable<void> connect_agent_websocket(WsStream& ws, const RelayUrl& url,
                                               std::chrono::steady_clock::duration timeout) {
   co_await connect_tls(ws.next_layer(), url, timeout);
+  // Keep at most 128 KiB unsent in the kernel: bulk channel frames then wait in the agent's
+  // fair queue, where a keystroke's echo can overtake them, instead of in the socket, where it
+  // cannot (docs/benchmarks.md, "Experiments": echo p99 during a transfer 23 -> 8 ms).
+  const int unsent_limit = 128 * 1024;
+  auto& socket = beast::get_lowest_layer(ws).socket();
+  // A kernel without it only costs latency under load, so a failure is not an error.
+  (void)::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unsent_limit,
+                     sizeof unsent_limit);
   websocket::stream_base::timeout limits{};
   limits.handshake_timeout = timeout;
   limits.idle_timeout = kIdleTimeout;
