@@ -1,7 +1,6 @@
 #pragma once
-// Debian's version order (deb-version(7)), used by the fleet queries to compare package and OS
-// versions. relay/src/helpdesk/snapshot_diff.cpp has its own private copy of the same order
-// (it may not be edited from here); the two should become one.
+// Debian's version order (deb-version(7)): the fleet queries compare package and OS versions
+// with it, and the before/after diff of a session tells upgrades from downgrades.
 
 #include <string_view>
 

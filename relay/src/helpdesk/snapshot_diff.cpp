@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fleet/debian_version.hpp"
 #include "helpdesk/json_text.hpp"
 #include "tether/protocol/size_text.hpp"
 #include "tether/protocol/utf8.hpp"
@@ -438,68 +439,8 @@ ServicesDiff diff_services(const json& before, const json& after, bool rebooted,
 
 // ---- Packages
 
-// Debian's version order (deb-version(7)), which also orders rpm, snap and flatpak versions
-// sensibly: epoch, then upstream version, then revision; digits compare as numbers, "~"
-// sorts before everything, even the end.
-int order_of(char c) {
-  if (c >= '0' && c <= '9') return 0;
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return c;
-  if (c == '~') return -1;
-  if (c != '\0') return static_cast<unsigned char>(c) + 256;
-  return 0;
-}
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-
-int compare_part(std::string_view a, std::string_view b) {
-  std::size_t i = 0, j = 0;
-  const auto at = [](std::string_view s, std::size_t k) { return k < s.size() ? s[k] : '\0'; };
-  while (i < a.size() || j < b.size()) {
-    while ((i < a.size() && !is_digit(a[i])) || (j < b.size() && !is_digit(b[j]))) {
-      const int ac = order_of(at(a, i));
-      const int bc = order_of(at(b, j));
-      if (ac != bc) return ac < bc ? -1 : 1;
-      ++i;
-      ++j;
-    }
-    while (at(a, i) == '0') ++i;
-    while (at(b, j) == '0') ++j;
-    int first_diff = 0;
-    while (is_digit(at(a, i)) && is_digit(at(b, j))) {
-      if (first_diff == 0) first_diff = at(a, i) - at(b, j);
-      ++i;
-      ++j;
-    }
-    if (is_digit(at(a, i))) return 1;
-    if (is_digit(at(b, j))) return -1;
-    if (first_diff != 0) return first_diff < 0 ? -1 : 1;
-  }
-  return 0;
-}
-
 int compare_versions(std::string_view a, std::string_view b) {
-  const auto split = [](std::string_view v) {
-    std::string_view epoch = "0";
-    if (auto colon = v.find(':');
-        colon != std::string_view::npos &&
-        v.substr(0, colon).find_first_not_of("0123456789") == std::string_view::npos) {
-      epoch = v.substr(0, colon);
-      v.remove_prefix(colon + 1);
-    }
-    std::string_view revision;
-    if (auto dash = v.rfind('-'); dash != std::string_view::npos) {
-      revision = v.substr(dash + 1);
-      v = v.substr(0, dash);
-    }
-    return std::tuple{epoch, v, revision};
-  };
-  const auto [ea, ua, ra] = split(a);
-  const auto [eb, ub, rb] = split(b);
-  if (int c = compare_part(ea, eb); c != 0) return c;
-  if (int c = compare_part(ua, ub); c != 0) return c;
-  return compare_part(ra, rb);
+  return fleet::compare_debian_versions(a, b);
 }
 
 struct Package {
