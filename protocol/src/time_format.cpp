@@ -24,6 +24,10 @@ Result<std::chrono::system_clock::time_point> parse_time(std::string_view text) 
     return make_error_code(Error::bad_message);
   }
   auto number = [&](std::size_t pos, std::size_t len, int& out) {
+    // Digits only: from_chars would also take a sign ("T-1:00:00Z").
+    for (std::size_t i = pos; i < pos + len; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+    }
     auto [end, ec] = std::from_chars(text.data() + pos, text.data() + pos + len, out);
     return ec == std::errc{} && end == text.data() + pos + len;
   };
