@@ -7,6 +7,7 @@
 #include "tether/agent/consent.hpp"
 #include "tether/agent/diag/report_command.hpp"
 #include "tether/agent/managed/enrollment.hpp"
+#include "tether/agent/managed/service.hpp"
 #include "tether/agent/managed/state_dir.hpp"
 #include "tether/agent/support_session.hpp"
 
@@ -70,6 +71,16 @@ int main(int argc, char** argv) {
                      "else ~/.local/state/tether-agent)");
   enroll->add_flag("--force", enroll_force, "Replace an existing enrollment");
 
+  std::string service_state_dir;
+  std::int64_t max_retry_delay_ms = 60000;
+  auto* service = app.add_subcommand("service", "Keep this enrolled PC connected to its relay");
+  service->add_option("--state-dir", service_state_dir,
+                      "The enrollment to use (default /var/lib/tether-agent as root, else "
+                      "~/.local/state/tether-agent)");
+  service->add_option("--max-retry-delay-ms", max_retry_delay_ms,
+                      "Longest wait between reconnection attempts (default 60000)")
+      ->check(CLI::Range(std::int64_t{1000}, std::int64_t{3600000}));
+
   namespace diag_ns = tether::agent::diag;
   diag_ns::ReportCommand report;
   std::string config_file;
@@ -102,6 +113,15 @@ int main(int argc, char** argv) {
       report.format = inventory_format;
     }
     return diag_ns::run_report_command(report, std::cout, std::cerr);
+  }
+
+  if (*service) {
+    namespace managed = tether::agent::managed;
+    managed::ServiceOptions options;
+    options.state_dir = service_state_dir.empty() ? managed::default_state_dir()
+                                                  : std::filesystem::path(service_state_dir);
+    options.retry_cap = std::chrono::milliseconds(max_retry_delay_ms);
+    return managed::run_service(options, std::cerr);
   }
 
   auto url = tether::protocol::RelayUrl::parse(relay);

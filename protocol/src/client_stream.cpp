@@ -36,7 +36,8 @@ asio::awaitable<void> connect_tls(TlsStream& stream, const RelayUrl& url,
 }
 
 asio::awaitable<void> connect_agent_websocket(WsStream& ws, const RelayUrl& url,
-                                              std::chrono::steady_clock::duration timeout) {
+                                              std::chrono::steady_clock::duration timeout,
+                                              std::string_view path) {
   co_await connect_tls(ws.next_layer(), url, timeout);
   // Keep at most 128 KiB unsent in the kernel: bulk channel frames then wait in the agent's
   // fair queue, where a keystroke's echo can overtake them, instead of in the socket, where it
@@ -55,7 +56,7 @@ asio::awaitable<void> connect_agent_websocket(WsStream& ws, const RelayUrl& url,
   ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
     req.set(http::field::user_agent, "tether-agent/" TETHER_VERSION);
   }));
-  co_await ws.async_handshake(url.authority(), std::string(kAgentPath), asio::use_awaitable);
+  co_await ws.async_handshake(url.authority(), std::string(path), asio::use_awaitable);
 }
 
 HttpsClient::HttpsClient(RelayUrl url, TrustAnchor trust)

@@ -153,16 +153,26 @@ Hello read_hello(FieldReader& r) {
     res.finish();
     r.merge(res, "resume");
   }
+  m.device = r.optional_string("device");
   if (!r.error() && m.role != "agent") r.fail("role", "must be \"agent\"");
-  if (!r.error() && m.mode != "attended") r.fail("mode", "must be \"attended\"");
+  if (!r.error() && m.mode != "attended" && m.mode != "managed") {
+    r.fail("mode", "must be \"attended\" or \"managed\"");
+  }
+  if (!r.error() && m.mode == "managed" && (!m.device || m.device->empty() || m.resume)) {
+    r.fail("device", "is required with mode \"managed\", and resume is not allowed");
+  }
+  if (!r.error() && m.mode == "attended" && m.device) {
+    r.fail("device", "is only allowed with mode \"managed\"");
+  }
   return m;
 }
 
 Welcome read_welcome(FieldReader& r) {
   Welcome m;
   m.version = r.version("version");
-  m.support_code = r.string("support_code");
-  m.expires_at = r.string("expires_at");
+  m.device = r.optional_string("device");
+  m.support_code = r.string("support_code", m.device.has_value());
+  m.expires_at = r.string("expires_at", m.device.has_value());
   m.secret = r.optional_string("secret");
   m.resumed = r.boolean("resumed");
   return m;
@@ -307,6 +317,7 @@ json to_json(const Hello& m) {
          {"agent",
           {{"version", m.agent.version}, {"hostname", m.agent.hostname}, {"os", m.agent.os}}}};
   if (m.resume) j["resume"] = {{"code", m.resume->code}, {"secret", m.resume->secret}};
+  if (m.device) j["device"] = *m.device;
   return j;
 }
 
@@ -317,6 +328,7 @@ json to_json(const Welcome& m) {
          {"expires_at", m.expires_at},
          {"resumed", m.resumed}};
   if (m.secret) j["secret"] = *m.secret;
+  if (m.device) j["device"] = *m.device;
   return j;
 }
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -210,6 +211,56 @@ boost::asio::ssl::context make_server_context(const std::filesystem::path& chain
   ctx.use_private_key_file(key_file.string(), boost::asio::ssl::context::pem, ec);
   if (ec) throw std::runtime_error("cannot load private key " + key_file.string());
   return ctx;
+}
+
+void request_client_certificates(boost::asio::ssl::context& ctx,
+                                 const std::filesystem::path& ca_file) {
+  SSL_CTX* native = ctx.native_handle();
+  if (SSL_CTX_load_verify_locations(native, ca_file.c_str(), nullptr) != 1) {
+    ERR_clear_error();
+    throw std::runtime_error("cannot load CA certificate " + ca_file.string());
+  }
+  if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca_file.c_str())) {
+    SSL_CTX_set_client_CA_list(native, names);
+  }
+  // Resumed sessions keep their client certificate; OpenSSL wants a context id for them.
+  static constexpr unsigned char kSessionContext[] = "tether-relay";
+  SSL_CTX_set_session_id_context(native, kSessionContext, sizeof kSessionContext - 1);
+  // Accept whatever was presented: the verification result stays on the connection
+  // (SSL_get_verify_result) for the endpoint to judge, so a refusal can say why.
+  SSL_CTX_set_verify(native, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+}
+
+PeerCertificate peer_certificate(void* native_handle) {
+  auto* ssl = static_cast<SSL*>(native_handle);
+  PeerCertificate out;
+  X509Ptr cert(SSL_get1_peer_certificate(ssl));
+  if (!cert) return out;
+  out.presented = true;
+  const long result = SSL_get_verify_result(ssl);
+  out.verified = result == X509_V_OK;
+  out.expired = result == X509_V_ERR_CERT_HAS_EXPIRED;
+  if (!out.verified) out.verify_error = X509_verify_cert_error_string(result);
+  out.fingerprint_hex = sha256_hex_of(cert.get());
+  char cn[256] = {};
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn,
+                                sizeof cn) > 0) {
+    out.common_name = cn;
+  }
+  auto* names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type != GEN_URI) continue;
+    const auto* uri = name->d.uniformResourceIdentifier;
+    out.uris.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
+                          static_cast<std::size_t>(ASN1_STRING_length(uri)));
+  }
+  GENERAL_NAMES_free(names);
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) == 1) out.not_after = timegm(&tm);
+  ERR_clear_error();
+  return out;
 }
 
 bool is_verification_failure(const boost::system::error_code& ec) {

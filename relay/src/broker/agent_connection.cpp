@@ -117,6 +117,11 @@ asio::awaitable<bool> AgentConnection::handshake(
     co_await close_with(Error::unexpected_message, "the first message must be a hello");
     co_return false;
   }
+  if (hello->mode != "attended") {
+    co_await close_with(Error::unexpected_message,
+                        "managed agents connect on " + std::string(protocol::kManagedAgentPath));
+    co_return false;
+  }
   hostname_ = hello->agent.hostname;
   device_ = hello->agent.hostname + " (" + hello->agent.os + ")";
   auto welcome = co_await answer_hello(*hello);

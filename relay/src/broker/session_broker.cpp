@@ -1,6 +1,7 @@
 #include "broker/session_broker.hpp"
 
 #include "broker/agent_connection.hpp"
+#include "broker/managed_connection.hpp"
 #include "net/run_on.hpp"
 
 namespace tether::relay {
@@ -52,9 +53,48 @@ asio::awaitable<std::shared_ptr<AgentConnection>> SessionBroker::agent_for_sessi
   });
 }
 
+asio::awaitable<std::shared_ptr<ManagedConnection>> SessionBroker::register_device(
+    std::int64_t device_id, std::shared_ptr<ManagedConnection> connection) {
+  co_return co_await run_on(strand_, [&]() {
+    auto& slot = devices_[device_id];
+    auto previous = std::move(slot);
+    slot = std::move(connection);
+    return previous;
+  });
+}
+
+asio::awaitable<bool> SessionBroker::unregister_device(std::int64_t device_id,
+                                                       ManagedConnection* connection) {
+  co_return co_await run_on(strand_, [&]() {
+    auto it = devices_.find(device_id);
+    if (it == devices_.end() || it->second.get() != connection) return false;
+    devices_.erase(it);
+    return true;
+  });
+}
+
+asio::awaitable<std::shared_ptr<ManagedConnection>> SessionBroker::device_connection(
+    std::int64_t device_id) {
+  co_return co_await run_on(strand_, [&]() -> std::shared_ptr<ManagedConnection> {
+    auto it = devices_.find(device_id);
+    return it == devices_.end() ? nullptr : it->second;
+  });
+}
+
+asio::awaitable<std::set<std::int64_t>> SessionBroker::online_devices() {
+  co_return co_await run_on(strand_, [&]() {
+    std::set<std::int64_t> ids;
+    for (const auto& [id, connection] : devices_) ids.insert(id);
+    return ids;
+  });
+}
+
 void SessionBroker::close_all() {
   asio::post(strand_, [this]() {
     for (auto& [code, agent] : agents_) agent->close(protocol::Error::shutting_down);
+    for (auto& [id, device] : devices_) {
+      device->close(protocol::Error::shutting_down, "the relay is stopping");
+    }
   });
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
@@ -15,6 +16,7 @@
 namespace tether::relay {
 
 class AgentConnection;
+class ManagedConnection;
 
 class SessionBroker {
  public:
@@ -35,6 +37,19 @@ class SessionBroker {
   boost::asio::awaitable<std::shared_ptr<AgentConnection>> agent_for_session(
       std::int64_t session_id);
 
+  /// The managed device `device_id` is now served by `connection`; the connection it
+  /// replaces (an older one of the same device) is returned for the caller to close.
+  boost::asio::awaitable<std::shared_ptr<ManagedConnection>> register_device(
+      std::int64_t device_id, std::shared_ptr<ManagedConnection> connection);
+  /// Forgets `connection` if it still serves the device; true when it did.
+  boost::asio::awaitable<bool> unregister_device(std::int64_t device_id,
+                                                 ManagedConnection* connection);
+  /// The connection of `device_id`, or null when it is offline.
+  boost::asio::awaitable<std::shared_ptr<ManagedConnection>> device_connection(
+      std::int64_t device_id);
+  /// Ids of the managed devices connected now.
+  boost::asio::awaitable<std::set<std::int64_t>> online_devices();
+
   /// Asks every connected agent to close with `shutting_down`. Safe from any thread.
   void close_all();
 
@@ -42,6 +57,7 @@ class SessionBroker {
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   std::map<std::string, std::shared_ptr<AgentConnection>> agents_;  // by code hash
   std::map<std::int64_t, std::string> sessions_;                    // session → code hash
+  std::map<std::int64_t, std::shared_ptr<ManagedConnection>> devices_;  // by device id
 };
 
 }  // namespace tether::relay

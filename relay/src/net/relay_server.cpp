@@ -66,7 +66,13 @@ struct RelayServer::Impl {
                 FailureLimiter(config.join_failure_limit, config.failure_window),
                 FailureLimiter(config.login_failure_limit, config.failure_window)},
         acceptor(io),
-        signals(io, SIGINT, SIGTERM) {}
+        signals(io, SIGINT, SIGTERM) {
+    // Managed agents prove who they are with a certificate from the relay's own CA; everyone
+    // else presents none, which is fine everywhere but on the managed endpoint.
+    if (std::filesystem::exists(config.ca_certificate_file())) {
+      protocol::request_client_certificates(tls, config.ca_certificate_file());
+    }
+  }
 
   // Puts SLA breaches on the timeline as they happen, once per clock.
   asio::awaitable<void> sla_loop() {

@@ -23,6 +23,8 @@ using WsStream = boost::beast::websocket::stream<TlsStream>;
 
 /// Path of the agent endpoint on the relay.
 inline constexpr std::string_view kAgentPath = "/agent/v1";
+/// Path of the managed (enrolled, mutual-TLS) agent endpoint on the relay.
+inline constexpr std::string_view kManagedAgentPath = "/agent/v1/managed";
 
 /// Resolves `url`, connects, and completes a TLS handshake that verifies the relay against the
 /// context's trust anchor and `url.host`. The whole sequence is bounded by `timeout`.
@@ -30,10 +32,12 @@ inline constexpr std::string_view kAgentPath = "/agent/v1";
 boost::asio::awaitable<void> connect_tls(TlsStream& stream, const RelayUrl& url,
                                          std::chrono::steady_clock::duration timeout);
 
-/// connect_tls, then the WebSocket upgrade on kAgentPath with the protocol's message limit,
-/// handshake and idle timeouts and keep-alive pings. Throws boost::system::system_error.
+/// connect_tls, then the WebSocket upgrade on `path` (kAgentPath or kManagedAgentPath) with
+/// the protocol's message limit, handshake and idle timeouts and keep-alive pings.
+/// Throws boost::system::system_error.
 boost::asio::awaitable<void> connect_agent_websocket(WsStream& ws, const RelayUrl& url,
-                                                     std::chrono::steady_clock::duration timeout);
+                                                     std::chrono::steady_clock::duration timeout,
+                                                     std::string_view path = kAgentPath);
 
 struct HttpResponse {
   int status = 0;

@@ -34,9 +34,10 @@ struct Hello {
   };
   int version = 0;
   std::string role;  ///< "agent".
-  std::string mode;  ///< "attended" (the user asked for help and is present).
+  std::string mode;  ///< "attended" (the user asked for help) or "managed" (an enrolled device).
   Agent agent;
   std::optional<Resume> resume;
+  std::optional<std::string> device;  ///< "D-7": required with mode "managed", else absent.
   bool operator==(const Hello&) const = default;
 };
 
@@ -47,6 +48,8 @@ struct Welcome {
   std::string expires_at;             ///< ISO 8601 UTC, when an unused code stops working.
   std::optional<std::string> secret;  ///< For `hello.resume`; only on a new code.
   bool resumed = false;               ///< True when the agent's earlier code was resumed.
+  /// "D-7" when answering a managed hello; support_code and expires_at are then empty.
+  std::optional<std::string> device;
   bool operator==(const Welcome&) const = default;
 };
 

@@ -4,6 +4,7 @@
 /// certificate in the relay's chain). There is no trust-on-first-use and no way to turn
 /// verification off.
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -57,6 +58,29 @@ void set_expected_host(void* native_handle, const std::string& host);
 /// Throws std::runtime_error naming the file when they cannot be loaded.
 boost::asio::ssl::context make_server_context(const std::filesystem::path& chain_file,
                                               const std::filesystem::path& key_file);
+
+/// Makes a server context ask every client for a certificate without requiring one (consoles
+/// and attended agents have none): SSL_VERIFY_PEER without FAIL_IF_NO_PEER_CERT. A presented
+/// certificate is verified against `ca_file` only, but the handshake goes on whatever the
+/// outcome; the endpoint that needs a client identity reads it with peer_certificate and
+/// refuses with a message of its own. Throws std::runtime_error naming the file.
+void request_client_certificates(boost::asio::ssl::context& ctx,
+                                 const std::filesystem::path& ca_file);
+
+/// The client certificate a server-side connection received, as far as it matters to Tether.
+struct PeerCertificate {
+  bool presented = false;
+  bool verified = false;      ///< Chains to the trusted CA and is within its validity.
+  bool expired = false;       ///< Verification failed because it is past its notAfter.
+  std::string verify_error;   ///< OpenSSL's text for the failure; empty when verified.
+  std::string fingerprint_hex;  ///< Lower-case hex SHA-256 of the certificate's DER.
+  std::string common_name;
+  std::vector<std::string> uris;  ///< URI subject alternative names.
+  std::int64_t not_after = 0;     ///< Seconds since the epoch.
+};
+
+/// What the peer of the handshaken SSL* `native_handle` presented.
+PeerCertificate peer_certificate(void* native_handle);
 
 /// True when `ec` is a TLS handshake error caused by certificate verification.
 bool is_verification_failure(const std::error_code& ec);

@@ -287,6 +287,11 @@ class Store {
   /// Stores every field of `fields` but id; returns the device with its new id.
   virtual Device create_device(const Device& fields) = 0;
   virtual std::optional<Device> find_device(std::int64_t id) = 0;
+  /// The device whose current certificate has this fingerprint (hex SHA-256 of its DER).
+  virtual std::optional<Device> find_device_by_fingerprint(std::string_view fingerprint) = 0;
+  /// Sets last_seen_at (written when a managed agent connects and disconnects). False when
+  /// there is no such device.
+  virtual bool set_device_last_seen(std::int64_t id, TimePoint at) = 0;
   /// By id.
   virtual std::vector<Device> list_devices() = 0;
   /// Records the device's current certificate. False when there is no such device.

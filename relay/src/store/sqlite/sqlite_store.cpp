@@ -979,6 +979,21 @@ std::optional<Device> SqliteStore::find_device(std::int64_t id) {
   return one(s, read_device);
 }
 
+std::optional<Device> SqliteStore::find_device_by_fingerprint(std::string_view fingerprint) {
+  if (fingerprint.empty()) return std::nullopt;
+  Statement s(db_, sql("SELECT ", kDeviceColumns,
+                       " FROM devices WHERE certificate_fingerprint = ?")
+                       .c_str());
+  s.bind(1, fingerprint);
+  return one(s, read_device);
+}
+
+bool SqliteStore::set_device_last_seen(std::int64_t id, TimePoint at) {
+  Statement s(db_, "UPDATE devices SET last_seen_at = ? WHERE id = ?");
+  s.bind(1, at).bind(2, id).run();
+  return sqlite3_changes(db_) == 1;
+}
+
 std::vector<Device> SqliteStore::list_devices() {
   Statement s(db_, sql("SELECT ", kDeviceColumns, " FROM devices ORDER BY id").c_str());
   return all(s, read_device);

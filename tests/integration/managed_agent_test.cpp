@@ -1,0 +1,370 @@
+// Managed agents end to end: `tether-agent service` over mutual TLS to a real relay, presence
+// (online, last seen), reconnecting after the relay is killed, and the certificates the relay
+// must refuse: none, another CA's, a device revoked, one no longer current, another device's
+// identity claimed in the hello.
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <sqlite3.h>
+
+#include <csignal>
+#include <fstream>
+#include <memory>
+
+#include <gtest/gtest.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "relay_fixture.hpp"
+#include "tether/protocol/client_stream.hpp"
+#include "tether/protocol/error.hpp"
+
+namespace tether::testing {
+namespace {
+
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using json = nlohmann::json;
+
+template <class T, void (*Free)(T*)>
+struct Deleter {
+  void operator()(T* p) const { Free(p); }
+};
+using CertPtr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
+using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
+
+std::string pem_of(X509* cert) {
+  std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>> bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509(bio.get(), cert);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
+std::string pem_of(EVP_PKEY* key) {
+  std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>> bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
+/// A certificate for `subject_cn` (with URI:urn:tether:device:<cn>) signed by `issuer_key`
+/// (self-signed when `issuer` is null).
+CertPtr make_certificate(const std::string& subject_cn, EVP_PKEY* key, X509* issuer,
+                         EVP_PKEY* issuer_key, bool ca) {
+  CertPtr cert(X509_new());
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 4242);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+  X509_set_pubkey(cert.get(), key);
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(subject_cn.c_str()), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : name);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer ? issuer : cert.get(), cert.get(), nullptr, nullptr, 0);
+  auto add = [&](int nid, const std::string& value) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+    X509_add_ext(cert.get(), ext, -1);
+    X509_EXTENSION_free(ext);
+  };
+  if (ca) {
+    add(NID_basic_constraints, "critical,CA:TRUE");
+    add(NID_key_usage, "critical,keyCertSign,cRLSign");
+  } else {
+    add(NID_basic_constraints, "critical,CA:FALSE");
+    add(NID_ext_key_usage, "clientAuth");
+    add(NID_subject_alt_name, "URI:urn:tether:device:" + subject_cn);
+  }
+  X509_sign(cert.get(), issuer_key, EVP_sha256());
+  return cert;
+}
+
+std::string read(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write(const fs::path& file, const std::string& text) {
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+}
+
+/// What the relay answered a managed hello sent over a raw WebSocket.
+struct Answer {
+  std::string type;     ///< "welcome" or "error"
+  std::string code;     ///< The error's code.
+  std::string message;  ///< The error's message.
+  unsigned close_code = 0;
+};
+
+class ManagedAgent : public RelayFixture {
+ protected:
+  std::string create_token() {
+    auto result = run({TETHER_RELAY_BIN, "token", "create", "--data", data_.string(), "--json"});
+    EXPECT_EQ(result.status, 0) << result.err;
+    const auto out = json::parse(result.out, nullptr, false);
+    return out.is_object() ? out.value("token", "") : "";
+  }
+
+  /// Enrolls a state directory under the test dir; returns its path.
+  fs::path enroll(const std::string& name) {
+    const auto state = dir_ / name;
+    auto result = run({TETHER_AGENT_BIN, "enroll", "--relay", "wss://" + address_, "--fingerprint",
+                       fingerprint_, "--token", create_token(), "--state-dir", state.string()});
+    EXPECT_EQ(result.status, 0) << result.err;
+    return state;
+  }
+
+  /// `tether-agent service` on `state`, its log (stderr) read as its output lines.
+  std::unique_ptr<Process> start_service(const fs::path& state) {
+    const std::string command = std::string("exec '") + TETHER_AGENT_BIN +
+                                "' service --max-retry-delay-ms 2000 --state-dir '" +
+                                state.string() + "' 2>&1";
+    return std::make_unique<Process>(std::vector<std::string>{"/bin/sh", "-c", command});
+  }
+
+  /// devices.last_seen_at of `id` (seconds since the epoch), or -1 while it is NULL.
+  std::int64_t last_seen(std::int64_t id) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2((data_ / "tether.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "SELECT last_seen_at FROM devices WHERE id = ?", -1, &stmt, nullptr);
+    sqlite3_bind_int64(stmt, 1, id);
+    std::int64_t seen = -2;
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+      seen = sqlite3_column_type(stmt, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return seen;
+  }
+
+  void sql(const std::string& statement) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((data_ / "tether.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+        << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
+  /// Connects to the managed endpoint with `certificate_pem`/`key_pem` (none when empty),
+  /// sends a managed hello claiming `device`, and returns the relay's answer.
+  Answer raw_hello(const std::string& device, const std::string& certificate_pem = {},
+                   const std::string& key_pem = {},
+                   std::string_view path = protocol::kManagedAgentPath) {
+    asio::io_context io;
+    auto tls = protocol::make_client_context(
+        protocol::TrustAnchor::from_fingerprint(fingerprint_).value());
+    if (!certificate_pem.empty()) {
+      tls.use_certificate_chain(asio::buffer(certificate_pem));
+      tls.use_private_key(asio::buffer(key_pem), asio::ssl::context::pem);
+    }
+    Answer answer;
+    auto client = [&]() -> asio::awaitable<void> {
+      protocol::WsStream ws(io, tls);
+      co_await protocol::connect_agent_websocket(
+          ws, protocol::RelayUrl::parse("wss://" + address_).value(), std::chrono::seconds(10),
+          path);
+      const auto hello =
+          json{{"type", "hello"},  {"version", 1},
+               {"role", "agent"},  {"mode", "managed"},
+               {"device", device}, {"agent", {{"version", "t"}, {"hostname", "h"}, {"os", "o"}}}};
+      co_await ws.async_write(asio::buffer(hello.dump()), asio::use_awaitable);
+      beast::flat_buffer buffer;
+      for (;;) {
+        buffer.clear();
+        auto [ec, n] = co_await ws.async_read(buffer, asio::as_tuple(asio::use_awaitable));
+        if (ec) break;
+        auto message = json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
+        if (!message.is_object()) continue;
+        answer.type = message.value("type", "");
+        answer.code = message.value("code", "");
+        answer.message = message.value("message", "");
+        if (answer.type == "welcome") {
+          co_await ws.async_close(beast::websocket::close_code::normal, asio::use_awaitable);
+          co_return;
+        }
+      }
+      answer.close_code = ws.reason().code;
+    };
+    auto done = asio::co_spawn(io, client(), asio::use_future);
+    io.run();
+    done.get();
+    return answer;
+  }
+};
+
+TEST_F(ManagedAgent, TheServiceConnectsStaysAndRecordsWhenTheDeviceWasLastSeen) {
+  start_relay();
+  const auto state = enroll("pc-1");
+  EXPECT_EQ(last_seen(1), -1);
+  auto service = start_service(state);
+  ASSERT_TRUE(service->wait_for_line("connected to relay " + address_ + " as D-1"))
+      << service->out() << relay_->err();
+  // Connecting wrote last_seen_at (before the relay answered the hello).
+  const auto connected_at = last_seen(1);
+  EXPECT_GT(connected_at, 0);
+
+  // A newer connection of the same device replaces the older one, which reconnects.
+  EXPECT_EQ(raw_hello("D-1", read(state / "device.pem"), read(state / "device.key")).type,
+            "welcome");
+  EXPECT_TRUE(service->wait_for_line(
+      "the relay refused D-1: conflict: replaced by a newer connection of the device"))
+      << service->out();
+  EXPECT_TRUE(service->wait_for_line("connected to relay " + address_ + " as D-1"))
+      << service->out();
+
+  service->signal(SIGTERM);
+  EXPECT_EQ(service->wait(10s), 0) << service->out();
+  EXPECT_NE(service->out().find("SIGTERM; stopping"), std::string::npos) << service->out();
+  // The relay records the disconnection as it sees the close.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (relay_->err().find("device D-1 (") == std::string::npos ||
+         relay_->err().find(") disconnected") == std::string::npos) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << relay_->err();
+    relay_->wait(50ms);
+  }
+  EXPECT_GE(last_seen(1), connected_at);
+}
+
+TEST_F(ManagedAgent, TheServiceReconnectsByItselfAfterTheRelayIsKilled) {
+  start_relay();
+  const auto state = enroll("pc-1");
+  auto service = start_service(state);
+  ASSERT_TRUE(service->wait_for_line("as D-1")) << service->out();
+  const auto address = address_;
+  relay_->signal(SIGKILL);
+  relay_->wait(10s);
+  relay_.reset();
+  ASSERT_TRUE(service->wait_for_line("retrying in")) << service->out();
+  start_relay(address);
+  ASSERT_EQ(address_, address);
+  EXPECT_TRUE(service->wait_for_line("connected to relay " + address + " as D-1", 30s))
+      << service->out();
+  EXPECT_FALSE(service->wait(0ms).has_value());
+}
+
+TEST_F(ManagedAgent, ARevokedDeviceIsRefusedAndKeepsTrying) {
+  start_relay();
+  const auto state = enroll("pc-1");
+  sql("UPDATE devices SET status = 'revoked', revoked_reason = 'stolen', revoked_at = 1 "
+      "WHERE id = 1");
+  auto service = start_service(state);
+  EXPECT_TRUE(service->wait_for_line("the relay refused D-1: forbidden: device D-1 is revoked"))
+      << service->out();
+  // It keeps trying (a mistaken revocation is undone on the relay, not on every PC).
+  EXPECT_TRUE(service->wait_for_line("retrying in")) << service->out();
+  service->signal(SIGINT);
+  EXPECT_EQ(service->wait(10s), 0);
+  EXPECT_EQ(last_seen(1), -1);
+}
+
+TEST_F(ManagedAgent, TheManagedEndpointRefusesMissingForeignAndStaleCertificates) {
+  start_relay();
+  const auto state = enroll("pc-1");
+  const auto certificate = read(state / "device.pem");
+  const auto key = read(state / "device.key");
+
+  // The real certificate and hello are welcome.
+  auto good = raw_hello("D-1", certificate, key);
+  EXPECT_EQ(good.type, "welcome") << good.message;
+
+  // No certificate.
+  auto none = raw_hello("D-1");
+  EXPECT_EQ(none.code, "unauthorized");
+  EXPECT_NE(none.message.find("no client certificate"), std::string::npos) << none.message;
+  EXPECT_EQ(none.close_code, protocol::close_code(protocol::Error::unauthorized));
+
+  // A certificate for D-1 from another CA.
+  KeyPtr ca_key(EVP_EC_gen("P-256"));
+  KeyPtr leaf_key(EVP_EC_gen("P-256"));
+  auto ca = make_certificate("Not Tether CA", ca_key.get(), nullptr, ca_key.get(), true);
+  auto leaf = make_certificate("D-1", leaf_key.get(), ca.get(), ca_key.get(), false);
+  auto foreign = raw_hello("D-1", pem_of(leaf.get()), pem_of(leaf_key.get()));
+  EXPECT_EQ(foreign.code, "unauthorized");
+  EXPECT_NE(foreign.message.find("not issued by this relay's CA"), std::string::npos)
+      << foreign.message;
+  EXPECT_EQ(foreign.close_code, protocol::close_code(protocol::Error::unauthorized));
+
+  // D-1's certificate with a hello claiming D-2 (which exists).
+  enroll("pc-2");
+  auto other = raw_hello("D-2", certificate, key);
+  EXPECT_EQ(other.code, "forbidden");
+  EXPECT_NE(other.message.find("the certificate is D-1's but the hello claims D-2"),
+            std::string::npos)
+      << other.message;
+
+  // A certificate that is no longer the device's current one.
+  sql("UPDATE devices SET certificate_fingerprint = 'ab' WHERE id = 1");
+  auto stale = raw_hello("D-1", certificate, key);
+  EXPECT_EQ(stale.code, "unauthorized");
+  EXPECT_NE(stale.message.find("not D-1's current certificate"), std::string::npos)
+      << stale.message;
+
+  // An unknown device.
+  sql("DELETE FROM devices WHERE id = 1");
+  auto unknown = raw_hello("D-1", certificate, key);
+  EXPECT_EQ(unknown.code, "unauthorized");
+  EXPECT_NE(unknown.message.find("unknown device D-1"), std::string::npos) << unknown.message;
+
+  // Each refusal is logged with its reason.
+  const auto log = relay_->err();
+  EXPECT_NE(log.find("closing: unauthorized (no client certificate"), std::string::npos) << log;
+  EXPECT_NE(log.find("(D-1): closing: forbidden (the certificate is D-1's"), std::string::npos)
+      << log;
+}
+
+TEST_F(ManagedAgent, TheServiceOfADeviceClaimingAnotherIdentityIsRefused) {
+  start_relay();
+  const auto state = enroll("pc-1");
+  enroll("pc-2");
+  auto agent = json::parse(read(state / "agent.json"));
+  agent["device"] = "D-2";
+  write(state / "agent.json", agent.dump());
+  auto service = start_service(state);
+  EXPECT_TRUE(service->wait_for_line(
+      "the relay refused D-2: forbidden: the certificate is D-1's but the hello claims D-2"))
+      << service->out();
+}
+
+TEST_F(ManagedAgent, AttendedAgentsAndConsolesStillWorkWithoutACertificate) {
+  start_relay();
+  login();
+  std::string code;
+  auto agent = start_agent("auto", code);
+  EXPECT_EQ(code.size(), 9u);
+  EXPECT_EQ(console_json({"ticket", "new", "--title", "Printer"}).value("id", ""), "T-1");
+  // A managed hello on the attended endpoint is not taken for a support request.
+  auto answer = raw_hello("D-1", {}, {}, protocol::kAgentPath);
+  EXPECT_EQ(answer.code, "unexpected_message");
+  EXPECT_NE(answer.message.find("managed agents connect on /agent/v1/managed"), std::string::npos)
+      << answer.message;
+}
+
+TEST_F(ManagedAgent, TheServiceWithoutAnEnrollmentSaysSo) {
+  auto result = run({TETHER_AGENT_BIN, "service", "--state-dir", (dir_ / "nothing").string()});
+  EXPECT_EQ(result.status, 2);
+  EXPECT_NE(result.err.find("holds no enrollment; run `tether-agent enroll` first"),
+            std::string::npos)
+      << result.err;
+}
+
+}  // namespace
+}  // namespace tether::testing
