@@ -603,6 +603,33 @@ def run_scenario(c, ctx):
     if enrolled and not str(enrolled.get("certificate", "")).startswith("-----BEGIN CERTIFICATE"):
         mismatch("POST %s: the certificate is not PEM" % E, "POST " + E)
     c.call("POST", E, body=good, expect=401, note="token already used")
+    # --- managed devices: list, show, revoke (admins only)
+    DV = "/api/v1/devices"
+    _, devices, _, _ = c.call("GET", DV, token=admin, expect=200)
+    if devices is not None and [d.get("id") for d in devices.get("devices", [])] != ["D-1"]:
+        mismatch("GET %s: expected the enrolled D-1: %r" % (DV, devices), "GET " + DV)
+    c.call("GET", DV, token=admin, query="online=0&group=default&search=conformance",
+           expect=200)
+    c.call("GET", DV, token=admin, query="online=maybe", expect=400, note="bad online")
+    c.call("GET", DV, token=admin, query="colour=red", expect=400, note="unknown parameter")
+    c.call("GET", DV, expect=401, note="no token")
+    DD = DV + "/{device}"
+    c.call("GET", DD, {"device": "D-1"}, token=tina, expect=200)
+    c.call("GET", DD, {"device": "D-99"}, token=admin, expect=404, note="unknown device")
+    DR = DD + "/revoke"
+    c.call("POST", DR, {"device": "D-1"}, token=admin, body={}, expect=400, note="no reason")
+    c.call("POST", DR, {"device": "D-1"}, token=tina, body={"reason": "x"}, expect=403,
+           note="not an admin")
+    c.call("POST", DR, {"device": "D-99"}, token=admin, body={"reason": "x"}, expect=404,
+           note="unknown device")
+    c.call("POST", DR, {"device": "D-1"}, token=admin, body={"reason": "x" * 5000}, expect=413,
+           note="reason too long")
+    _, revoked, _, _ = c.call("POST", DR, {"device": "D-1"}, token=admin,
+                              body={"reason": "laptop stolen"}, expect=200)
+    if revoked is not None and revoked.get("status") != "revoked":
+        mismatch("POST %s: not revoked: %r" % (DR, revoked), "POST " + DR)
+    c.call("POST", DR, {"device": "D-1"}, token=admin, body={"reason": "again"}, expect=409,
+           note="already revoked")
     c.call("GET", "/api/v1/me", expect=401, note="no token")
     c.call("GET", "/api/v1/me", token="not-a-token", expect=401, note="unknown token")
     c.call("GET", "/api/v1/me", token=admin, expect=200)

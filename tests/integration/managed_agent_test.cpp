@@ -244,6 +244,68 @@ TEST_F(ManagedAgent, TheServiceConnectsStaysAndRecordsWhenTheDeviceWasLastSeen) 
   EXPECT_GE(last_seen(1), connected_at);
 }
 
+TEST_F(ManagedAgent, TechniciansSeeWhoIsOnlineAndRevokingDisconnectsAtOnce) {
+  start_relay();
+  login();
+  const auto state = enroll("pc-1");
+  enroll("pc-2");
+  auto devices = console_json({"devices"}).at("devices");
+  ASSERT_EQ(devices.size(), 2u) << devices;
+  EXPECT_EQ(devices[0].at("online"), false);
+  EXPECT_TRUE(devices[0].at("last_seen").is_null());
+
+  auto service = start_service(state);
+  ASSERT_TRUE(service->wait_for_line("as D-1")) << service->out();
+  devices = console_json({"devices", "--online"}).at("devices");
+  ASSERT_EQ(devices.size(), 1u) << devices;
+  EXPECT_EQ(devices[0].at("id"), "D-1");
+  EXPECT_EQ(devices[0].at("status"), "active");
+  EXPECT_TRUE(devices[0].at("last_seen").is_string());
+  EXPECT_TRUE(devices[0].at("certificate_not_after").is_string());
+  devices = console_json({"devices", "--offline"}).at("devices");
+  ASSERT_EQ(devices.size(), 1u) << devices;
+  EXPECT_EQ(devices[0].at("id"), "D-2");
+  EXPECT_EQ(console_json({"devices", "--group", "no-such-group"}).at("devices").size(), 0u);
+  EXPECT_EQ(console_json({"devices", "--search", "D-2"}).at("devices").size(), 1u);
+  auto text = console({"devices"});
+  EXPECT_NE(text.out.find("D-1  "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("online"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("offline, last seen never"), std::string::npos) << text.out;
+
+  // Killed without a word: the relay notices the connection end and records it.
+  service->signal(SIGKILL);
+  service->wait(10s);
+  const auto deadline = std::chrono::steady_clock::now() + 70s;
+  for (;;) {
+    auto shown = console_json({"device", "show", "D-1"});
+    if (shown.at("online") == false) {
+      EXPECT_TRUE(shown.at("last_seen").is_string()) << shown;
+      break;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << shown;
+  }
+
+  // Revoking a connected device disconnects it at once; it cannot come back.
+  service = start_service(state);
+  ASSERT_TRUE(service->wait_for_line("as D-1")) << service->out();
+  auto missing_reason = console({"device", "revoke", "D-1"});
+  EXPECT_NE(missing_reason.status, 0);
+  auto revoked = console({"device", "revoke", "D-1", "--reason", "laptop stolen"});
+  ASSERT_EQ(revoked.status, 0) << revoked.err;
+  EXPECT_NE(revoked.out.find("D-1 revoked and disconnected."), std::string::npos) << revoked.out;
+  EXPECT_TRUE(service->wait_for_line("the relay refused D-1: forbidden: device D-1 is revoked"))
+      << service->out();
+  EXPECT_TRUE(service->wait_for_line("the relay refused D-1: forbidden: device D-1 is revoked"))
+      << "the reconnection is refused too: " << service->out();
+  auto shown = console_json({"device", "show", "D-1"});
+  EXPECT_EQ(shown.at("status"), "revoked");
+  EXPECT_EQ(shown.at("revoked_reason"), "laptop stolen");
+  EXPECT_EQ(shown.at("online"), false);
+  auto again = console({"device", "revoke", "D-1", "--reason", "twice"});
+  EXPECT_NE(again.status, 0);
+  EXPECT_NE(again.err.find("already revoked"), std::string::npos) << again.err;
+}
+
 TEST_F(ManagedAgent, TheServiceReconnectsByItselfAfterTheRelayIsKilled) {
   start_relay();
   const auto state = enroll("pc-1");

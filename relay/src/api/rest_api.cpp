@@ -297,6 +297,12 @@ struct RestApiRoutes {
          [](RestApi& api, A& r) { return api.list_recordings(r.user, session_param(r)); }},
         {http::verb::post, "sessions/{session}/end", true, 200,
          [](RestApi& api, A& r) { return api.end_session(r.user, session_param(r), r.body); }},
+        {http::verb::get, "devices", true, 200,
+         [](RestApi& api, A& r) { return api.list_devices(r); }},
+        {http::verb::get, "devices/{device}", true, 200,
+         [](RestApi& api, A& r) { return api.show_device(r); }},
+        {http::verb::post, "devices/{device}/revoke", true, 200,
+         [](RestApi& api, A& r) { return api.revoke_device(r); }},
     };
     return routes;
   }

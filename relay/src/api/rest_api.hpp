@@ -100,6 +100,10 @@ class RestApi {
   boost::asio::awaitable<nlohmann::json> webhook_deliveries(ApiRequest& r);
   // Managed devices (enroll_api.cpp).
   boost::asio::awaitable<nlohmann::json> enroll(ApiRequest& r);
+  // Managed devices for technicians (device_api.cpp).
+  boost::asio::awaitable<nlohmann::json> list_devices(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> show_device(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> revoke_device(ApiRequest& r);
 
   /// Reads the ticket, checks the caller's expected "version" and that the caller may act at
   /// its level, lets `change` edit it and return the timeline entries to append, and writes
