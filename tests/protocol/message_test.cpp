@@ -169,5 +169,32 @@ TEST(MessageCodec, DeepButAllowedSnapshotsParse) {
   EXPECT_TRUE(parsed) << parsed.error().message();
 }
 
+TEST(MessageCodec, ManagedHelloAndWelcomeCarryTheDevice) {
+  Hello hello{1, "agent", "managed", {"0.1.0", "pc-42", "Debian"}, std::nullopt, "D-7"};
+  auto parsed = parse_message(encode(hello));
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(std::get<Hello>(*parsed), hello);
+  Welcome welcome{1, "", "", std::nullopt, false, "D-7"};
+  parsed = parse_message(encode(welcome));
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(std::get<Welcome>(*parsed), welcome);
+  // Without a device, a welcome still needs its code.
+  EXPECT_FALSE(parse_message(encode(Welcome{1, "", "", std::nullopt, false, std::nullopt})));
+
+  const std::string agent = R"("agent":{"version":"1","hostname":"h","os":"x"})";
+  for (const std::string& bad :
+       {R"({"type":"hello","version":1,"role":"agent","mode":"managed",)" + agent + "}",
+        R"({"type":"hello","version":1,"role":"agent","mode":"managed","device":"",)" + agent + "}",
+        R"({"type":"hello","version":1,"role":"agent","mode":"attended","device":"D-1",)" + agent +
+            "}",
+        R"({"type":"hello","version":1,"role":"agent","mode":"managed","device":"D-1",)" + agent +
+            R"(,"resume":{"code":"123456785","secret":"s"}})",
+        R"({"type":"hello","version":1,"role":"agent","mode":"unattended",)" + agent + "}"}) {
+    auto refused = parse_message(bad);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error(), make_error_code(Error::bad_message)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace tether::protocol
