@@ -60,12 +60,12 @@ std::string pem_of(EVP_PKEY* key) {
 /// A certificate for `subject_cn` (with URI:urn:tether:device:<cn>) signed by `issuer_key`
 /// (self-signed when `issuer` is null).
 CertPtr make_certificate(const std::string& subject_cn, EVP_PKEY* key, X509* issuer,
-                         EVP_PKEY* issuer_key, bool ca) {
+                         EVP_PKEY* issuer_key, bool ca, long not_after_seconds = 3600) {
   CertPtr cert(X509_new());
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 4242);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -7200);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), not_after_seconds);
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
@@ -364,6 +364,31 @@ TEST_F(ManagedAgent, TheManagedEndpointRefusesMissingForeignAndStaleCertificates
   EXPECT_NE(foreign.message.find("not issued by this relay's CA"), std::string::npos)
       << foreign.message;
   EXPECT_EQ(foreign.close_code, protocol::close_code(protocol::Error::unauthorized));
+
+  // A certificate for D-1 from the relay's own CA that expired an hour ago.
+  {
+    std::unique_ptr<FILE, decltype(&fclose)> f(fopen((data_ / "ca.key").c_str(), "r"), fclose);
+    ASSERT_TRUE(f);
+    KeyPtr relay_ca_key(PEM_read_PrivateKey(f.get(), nullptr, nullptr, nullptr));
+    std::unique_ptr<FILE, decltype(&fclose)> g(fopen((data_ / "ca.pem").c_str(), "r"), fclose);
+    ASSERT_TRUE(g);
+    CertPtr relay_ca(PEM_read_X509(g.get(), nullptr, nullptr, nullptr));
+    ASSERT_TRUE(relay_ca_key && relay_ca);
+    auto expired_cert =
+        make_certificate("D-1", leaf_key.get(), relay_ca.get(), relay_ca_key.get(), false, -3600);
+    auto expired = raw_hello("D-1", pem_of(expired_cert.get()), pem_of(leaf_key.get()));
+    EXPECT_EQ(expired.code, "unauthorized");
+    EXPECT_NE(expired.message.find("the client certificate has expired"), std::string::npos)
+        << expired.message;
+    // The same from the relay's CA but valid, for a device it was never issued to: not D-1's
+    // current certificate.
+    auto unissued_cert =
+        make_certificate("D-1", leaf_key.get(), relay_ca.get(), relay_ca_key.get(), false);
+    auto unissued = raw_hello("D-1", pem_of(unissued_cert.get()), pem_of(leaf_key.get()));
+    EXPECT_EQ(unissued.code, "unauthorized");
+    EXPECT_NE(unissued.message.find("not D-1's current certificate"), std::string::npos)
+        << unissued.message;
+  }
 
   // D-1's certificate with a hello claiming D-2 (which exists).
   enroll("pc-2");
