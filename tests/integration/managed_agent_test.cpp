@@ -398,6 +398,13 @@ TEST_F(ManagedAgent, TheManagedEndpointRefusesMissingForeignAndStaleCertificates
             std::string::npos)
       << other.message;
 
+  // A malformed claim is not repeated back (nor into the log).
+  auto injected = raw_hello("D-1\nforged log line", certificate, key);
+  EXPECT_EQ(injected.code, "forbidden");
+  EXPECT_NE(injected.message.find("the hello claims a malformed device id"), std::string::npos)
+      << injected.message;
+  EXPECT_EQ(relay_->err().find("forged log line"), std::string::npos);
+
   // A certificate that is no longer the device's current one.
   sql("UPDATE devices SET certificate_fingerprint = 'ab' WHERE id = 1");
   auto stale = raw_hello("D-1", certificate, key);

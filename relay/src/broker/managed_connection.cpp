@@ -15,6 +15,7 @@
 #include "broker/session_broker.hpp"
 #include "net/server_websocket.hpp"
 #include "relay_context.hpp"
+#include "tether/protocol/diag_report.hpp"
 #include "tether/protocol/limits.hpp"
 #include "tether/protocol/message.hpp"
 
@@ -134,12 +135,16 @@ asio::awaitable<void> ManagedConnection::run(
       co_return;
     }
     if (*hello->device != device_number(device_id_)) {
-      co_await close_with(Error::forbidden, "the certificate is " + device_number(device_id_) +
-                                                "'s but the hello claims " +
-                                                hello->device->substr(0, 32));
+      // Only a well-formed id is repeated back and logged.
+      const auto claimed = parse_device_number(*hello->device);
+      co_await close_with(Error::forbidden,
+                          "the certificate is " + device_number(device_id_) +
+                              "'s but the hello claims " +
+                              (claimed ? device_number(*claimed) : "a malformed device id"));
       co_return;
     }
-    hostname_ = hello->agent.hostname;
+    // Shown in the relay's log: no control characters, bounded.
+    hostname_ = protocol::printable_text(hello->agent.hostname.substr(0, 255));
 
     const auto id = device_id_;
     const auto seen = now();
