@@ -370,18 +370,8 @@ asio::awaitable<void> AgentConnection::close_with(Error error, std::string messa
 }
 
 asio::awaitable<void> AgentConnection::send_close(Error error, std::string message) {
-  protocol::ErrorMessage out;
-  out.code = std::string(protocol::to_string(error));
-  out.message = message;
-  // Best effort: the peer may already be gone, which is fine. The socket is closed in any case.
-  ws_.text(true);
-  auto [write_ec, n] = co_await ws_.async_write(asio::buffer(protocol::encode(out)),
-                                                asio::as_tuple(asio::use_awaitable));
-  if (!write_ec) {
-    websocket::close_reason reason(static_cast<websocket::close_code>(protocol::close_code(error)),
-                                   message.substr(0, 120));
-    co_await ws_.async_close(reason, asio::as_tuple(asio::use_awaitable));
-  }
+  // The socket is closed in any case.
+  co_await send_error_and_close(ws_, error, message);
   closed_ = true;
   beast::get_lowest_layer(ws_).close();
 }

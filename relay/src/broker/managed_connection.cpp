@@ -236,19 +236,8 @@ asio::awaitable<void> ManagedConnection::close_with(Error error, std::string mes
   spdlog::info("managed agent {}{}: closing: {} ({})", remote_,
                device_id_ > 0 ? " (" + device_number(device_id_) + ")" : std::string(),
                protocol::to_string(error), message);
-  protocol::ErrorMessage out;
-  out.code = std::string(protocol::to_string(error));
-  out.message = message;
-  // Best effort: the peer may already be gone. The socket is closed in any case, which also
-  // ends a read the reader still has pending.
-  ws_.text(true);
-  auto [write_ec, n] = co_await ws_.async_write(asio::buffer(protocol::encode(out)),
-                                                asio::as_tuple(asio::use_awaitable));
-  if (!write_ec) {
-    websocket::close_reason reason(static_cast<websocket::close_code>(protocol::close_code(error)),
-                                   message.substr(0, 120));
-    co_await ws_.async_close(reason, asio::as_tuple(asio::use_awaitable));
-  }
+  // The socket is closed in any case, which also ends a read the reader still has pending.
+  co_await send_error_and_close(ws_, error, message);
   boost::system::error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);
 }

@@ -7,6 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "tether/protocol/message.hpp"
+
 namespace tether::relay {
 
 namespace asio = boost::asio;
@@ -38,6 +40,21 @@ asio::awaitable<FirstMessage> read_first_message(protocol::WsStream& ws,
   auto [ec, size] = co_await ws.async_read(buffer, asio::as_tuple(asio::use_awaitable));
   deadline.cancel();
   co_return FirstMessage{ec, *timed_out};
+}
+
+asio::awaitable<void> send_error_and_close(protocol::WsStream& ws, protocol::Error error,
+                                           const std::string& message) {
+  protocol::ErrorMessage out;
+  out.code = std::string(protocol::to_string(error));
+  out.message = message;
+  ws.text(true);
+  auto [write_ec, n] = co_await ws.async_write(asio::buffer(protocol::encode(out)),
+                                               asio::as_tuple(asio::use_awaitable));
+  if (!write_ec) {
+    websocket::close_reason reason(static_cast<websocket::close_code>(protocol::close_code(error)),
+                                   message.substr(0, 120));
+    co_await ws.async_close(reason, asio::as_tuple(asio::use_awaitable));
+  }
 }
 
 }  // namespace tether::relay

@@ -8,6 +8,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "tether/protocol/client_stream.hpp"
+#include "tether/protocol/error.hpp"
 #include "tether/relay/relay_config.hpp"
 
 namespace tether::relay {
@@ -30,5 +31,11 @@ boost::asio::awaitable<FirstMessage> read_first_message(protocol::WsStream& ws,
                                                         boost::asio::any_io_executor strand,
                                                         const RelayConfig& config,
                                                         boost::beast::flat_buffer& buffer);
+
+/// Tells the peer why it is being closed: an error message, then a WebSocket close frame whose
+/// code is protocol::close_code(error) and whose reason is the message (cut to 120 bytes).
+/// Best effort: a peer that is already gone is fine. The caller closes the socket.
+boost::asio::awaitable<void> send_error_and_close(protocol::WsStream& ws, protocol::Error error,
+                                                  const std::string& message);
 
 }  // namespace tether::relay
