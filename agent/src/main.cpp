@@ -77,8 +77,9 @@ int main(int argc, char** argv) {
   service->add_option("--state-dir", service_state_dir,
                       "The enrollment to use (default /var/lib/tether-agent as root, else "
                       "~/.local/state/tether-agent)");
-  service->add_option("--max-retry-delay-ms", max_retry_delay_ms,
-                      "Longest wait between reconnection attempts (default 60000)")
+  service
+      ->add_option("--max-retry-delay-ms", max_retry_delay_ms,
+                   "Longest wait between reconnection attempts (default 60000)")
       ->check(CLI::Range(std::int64_t{1000}, std::int64_t{3600000}));
 
   namespace diag_ns = tether::agent::diag;

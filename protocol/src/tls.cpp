@@ -243,8 +243,8 @@ PeerCertificate peer_certificate(void* native_handle) {
   if (!out.verified) out.verify_error = X509_verify_cert_error_string(result);
   out.fingerprint_hex = sha256_hex_of(cert.get());
   char cn[256] = {};
-  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn,
-                                sizeof cn) > 0) {
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn, sizeof cn) >
+      0) {
     out.common_name = cn;
   }
   auto* names = static_cast<GENERAL_NAMES*>(

@@ -144,9 +144,9 @@ struct RelayServer::Impl {
   RestApi rest{context};
   tcp::acceptor acceptor;
   asio::signal_set signals;
-  WebhookDispatcher webhooks{io, store,
-                             parse_webhook_targets(context.config.webhooks, context.config.data_dir),
-                             context.config.hostname};
+  WebhookDispatcher webhooks{
+      io, store, parse_webhook_targets(context.config.webhooks, context.config.data_dir),
+      context.config.hostname};
 };
 
 RelayServer::RelayServer(RelayConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}

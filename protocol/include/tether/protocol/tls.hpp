@@ -70,9 +70,9 @@ void request_client_certificates(boost::asio::ssl::context& ctx,
 /// The client certificate a server-side connection received, as far as it matters to Tether.
 struct PeerCertificate {
   bool presented = false;
-  bool verified = false;      ///< Chains to the trusted CA and is within its validity.
-  bool expired = false;       ///< Verification failed because it is past its notAfter.
-  std::string verify_error;   ///< OpenSSL's text for the failure; empty when verified.
+  bool verified = false;        ///< Chains to the trusted CA and is within its validity.
+  bool expired = false;         ///< Verification failed because it is past its notAfter.
+  std::string verify_error;     ///< OpenSSL's text for the failure; empty when verified.
   std::string fingerprint_hex;  ///< Lower-case hex SHA-256 of the certificate's DER.
   std::string common_name;
   std::vector<std::string> uris;  ///< URI subject alternative names.

@@ -981,9 +981,9 @@ std::optional<Device> SqliteStore::find_device(std::int64_t id) {
 
 std::optional<Device> SqliteStore::find_device_by_fingerprint(std::string_view fingerprint) {
   if (fingerprint.empty()) return std::nullopt;
-  Statement s(db_, sql("SELECT ", kDeviceColumns,
-                       " FROM devices WHERE certificate_fingerprint = ?")
-                       .c_str());
+  Statement s(
+      db_,
+      sql("SELECT ", kDeviceColumns, " FROM devices WHERE certificate_fingerprint = ?").c_str());
   s.bind(1, fingerprint);
   return one(s, read_device);
 }
