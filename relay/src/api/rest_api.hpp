@@ -37,7 +37,9 @@ struct ApiError {
 
 namespace helpdesk {
 struct SlaPolicy;
-}
+struct SlaInput;
+struct SlaStatus;
+}  // namespace helpdesk
 
 /// One routed request: who asks, the JSON body (an object), the query parameters
 /// (percent-decoded), the path's placeholders in order, and the success status to answer.
@@ -57,6 +59,9 @@ class RestApi {
  public:
   explicit RestApi(RelayContext& context);
   ~RestApi();
+
+  /// The SLA policy of relay.json, parsed once; the relay's breach loop uses the same.
+  const helpdesk::SlaPolicy& sla_policy() const { return *sla_; }
 
   /// Answers one request. Never throws: storage failures become 500 `internal`.
   boost::asio::awaitable<HttpResponse> handle(const HttpRequest& request,
@@ -145,6 +150,9 @@ class RestApi {
 /// JSON shapes shared by the API and its documentation. A ticket carries its SLA clocks as
 /// of `now` under `policy`.
 nlohmann::json ticket_json(const Ticket& ticket, const helpdesk::SlaPolicy& policy, TimePoint now);
+/// The same with the clocks already computed (listings compute them once per ticket).
+nlohmann::json ticket_json(const Ticket& ticket, const helpdesk::SlaPolicy& policy,
+                           const helpdesk::SlaInput& input, const helpdesk::SlaStatus& sla);
 nlohmann::json session_json(const SessionRecord& session);
 /// Knowledge articles whose finding ids match the critical and warning findings of
 /// `snapshot`: {"<finding id>": [{"id": "FAQ-n", "title"}]}.

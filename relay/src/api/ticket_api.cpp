@@ -31,10 +31,6 @@ std::string level_name(int level) {
   return helpdesk::support_level_name(level);
 }
 
-helpdesk::SlaInput sla_input(const Ticket& t) {
-  return helpdesk::sla_input_of(t);
-}
-
 helpdesk::Level3 level3_field(const json& body, const char* key, helpdesk::Level3 fallback) {
   const auto text = optional_text(body, key, 16);
   if (!text) return fallback;
@@ -219,8 +215,12 @@ json faq_matches(const std::vector<FaqArticle>& articles, const json& snapshot) 
 }
 
 json ticket_json(const Ticket& t, const helpdesk::SlaPolicy& policy, TimePoint now) {
-  const auto input = sla_input(t);
-  const auto sla = helpdesk::compute_sla(policy, input, now);
+  const auto input = helpdesk::sla_input_of(t);
+  return ticket_json(t, policy, input, helpdesk::compute_sla(policy, input, now));
+}
+
+json ticket_json(const Ticket& t, const helpdesk::SlaPolicy& policy,
+                 const helpdesk::SlaInput& input, const helpdesk::SlaStatus& sla) {
   auto optional_time = [](const std::optional<TimePoint>& at) {
     return at ? json(protocol::format_time(*at)) : json(nullptr);
   };
@@ -370,6 +370,7 @@ asio::awaitable<json> RestApi::list_tickets(ApiRequest& r) {
   const auto at = now();
   struct Row {
     Ticket ticket;
+    helpdesk::SlaInput input;
     helpdesk::SlaStatus sla;
     std::optional<std::chrono::seconds> slack;  // Remaining time of the most urgent clock.
   };
@@ -378,7 +379,8 @@ asio::awaitable<json> RestApi::list_tickets(ApiRequest& r) {
     if (!statuses.empty() && !statuses.contains(t.status)) continue;
     if (assignee && t.assignee != *assignee) continue;
     if (level && t.level != *level) continue;
-    Row row{t, helpdesk::compute_sla(*sla_, sla_input(t), at), std::nullopt};
+    Row row{t, helpdesk::sla_input_of(t), {}, std::nullopt};
+    row.sla = helpdesk::compute_sla(*sla_, row.input, at);
     if (!is_done(t)) {
       for (const auto* clock : {&row.sla.first_response, &row.sla.resolution}) {
         if (clock->stopped_at) continue;
@@ -408,7 +410,7 @@ asio::awaitable<json> RestApi::list_tickets(ApiRequest& r) {
     });
   }
   json out = json::array();
-  for (const auto& row : rows) out.push_back(ticket_json(row.ticket, *sla_, at));
+  for (const auto& row : rows) out.push_back(ticket_json(row.ticket, *sla_, row.input, row.sla));
   co_return json{{"tickets", out}};
 }
 
@@ -702,8 +704,7 @@ asio::awaitable<json> RestApi::change_status(ApiRequest& r) {
 
 asio::awaitable<json> RestApi::reopen_ticket(ApiRequest& r) {
   const auto id = ticket_param(r);
-  const auto reason = text_field(r.body, "reason", true, 2000);
-  const bool has_reason = true;
+  const auto reason = text_field(r.body, "reason", true, 2000);  // required: never blank
   const auto name = r.user.name;
   const auto window = sla_->reopen_window;
   auto ticket = co_await update_ticket(r, id, [&](Ticket& t, Store&) {
@@ -711,7 +712,7 @@ asio::awaitable<json> RestApi::reopen_ticket(ApiRequest& r) {
     const auto at = now();
     const bool window_open = t.closed_at && at - *t.closed_at <= window;
     if (auto why = helpdesk::check_change(ticket_number(t.id), from, helpdesk::Status::open,
-                                          helpdesk::ChangeKind::reopen, has_reason, window_open)) {
+                                          helpdesk::ChangeKind::reopen, true, window_open)) {
       fail(Error::conflict, *why);
     }
     // The time it spent resolved does not count against the resolution clock.
@@ -816,7 +817,7 @@ asio::awaitable<json> RestApi::sla_overview(ApiRequest& r) {
   std::vector<Item> items;
   for (const auto& t : tickets) {
     if (is_done(t)) continue;
-    const auto sla = helpdesk::compute_sla(*sla_, sla_input(t), at);
+    const auto sla = helpdesk::compute_sla(*sla_, helpdesk::sla_input_of(t), at);
     auto& tech = by_technician[t.assignee.empty() ? "(unassigned)" : t.assignee];
     auto& level = by_level[t.level];
     ++tech.open;

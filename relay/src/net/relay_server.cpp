@@ -76,7 +76,7 @@ struct RelayServer::Impl {
 
   // Puts SLA breaches on the timeline as they happen, once per clock.
   asio::awaitable<void> sla_loop() {
-    const auto policy = helpdesk::SlaPolicy::from_json(context.config.sla);
+    const auto& policy = rest.sla_policy();
     asio::steady_timer timer(io);
     while (!context.stopping) {
       try {
