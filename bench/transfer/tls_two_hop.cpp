@@ -242,6 +242,48 @@ class Sha256 {
 
 // ------------------------------------------------------------------ roles
 
+// What a sender writes: the file's bytes in order (--file), or a random 1 MiB buffer used
+// over and over.
+class Payload {
+ public:
+  explicit Payload(const Options& options)
+      : buffer_(std::max<std::size_t>(options.write_size, 1 << 20), '\0'), file_(options.file) {
+    if (!file_.empty()) {
+      fd_ = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd_ < 0) die("cannot open " + file_);
+      buffer_.resize(options.write_size);
+    } else {
+      RAND_bytes(reinterpret_cast<unsigned char*>(buffer_.data()),
+                 static_cast<int>(buffer_.size()));
+    }
+  }
+  ~Payload() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Payload(const Payload&) = delete;
+  Payload& operator=(const Payload&) = delete;
+
+  /// The next `n` bytes, which start at `offset` of the stream.
+  const char* next(std::size_t n, std::uint64_t offset) {
+    if (fd_ >= 0) {
+      if (::pread(fd_, buffer_.data(), n, static_cast<off_t>(offset)) != static_cast<ssize_t>(n)) {
+        die("short read from " + file_);
+      }
+      return buffer_.data();
+    }
+    if (cursor_ + n > buffer_.size()) cursor_ = 0;
+    const char* data = buffer_.data() + cursor_;
+    cursor_ += n;
+    return data;
+  }
+
+ private:
+  std::string buffer_;
+  std::string file_;
+  int fd_ = -1;
+  std::size_t cursor_ = 0;
+};
+
 asio::awaitable<void> run_sender(Stream& stream, tcp::endpoint to, const Options& options,
                                  Report& report) {
   co_await stream.socket().async_connect(to, asio::use_awaitable);
@@ -274,39 +316,20 @@ asio::awaitable<void> run_sender(Stream& stream, tcp::endpoint to, const Options
     report.max = rtts.back();
     co_return;
   }
-  std::string buffer(std::max<std::size_t>(options.write_size, 1 << 20), '\0');
-  int fd = -1;
-  if (!options.file.empty()) {
-    fd = ::open(options.file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) die("cannot open " + options.file);
-    buffer.resize(options.write_size);
-  } else {
-    RAND_bytes(reinterpret_cast<unsigned char*>(buffer.data()), static_cast<int>(buffer.size()));
-  }
+  Payload payload(options);
   Sha256 digest;
   report.first = monotonic_seconds();
   std::uint64_t sent = 0;
-  std::size_t cursor = 0;
   while (sent < options.bytes) {
     const auto n =
         static_cast<std::size_t>(std::min<std::uint64_t>(options.write_size, options.bytes - sent));
-    const char* data = nullptr;
-    if (fd >= 0) {
-      const auto got = ::pread(fd, buffer.data(), n, static_cast<off_t>(sent));
-      if (got != static_cast<ssize_t>(n)) die("short read from " + options.file);
-      data = buffer.data();
-    } else {
-      if (cursor + n > buffer.size()) cursor = 0;
-      data = buffer.data() + cursor;
-      cursor += n;
-    }
+    const char* data = payload.next(n, sent);
     if (options.hash) digest.update(data, n);
     co_await stream.write(asio::buffer(data, n));
     sent += n;
   }
   if (options.hash) digest.final(report.digest);
   report.bytes = sent;
-  if (fd >= 0) ::close(fd);
   // Wait for the receiver's one-byte acknowledgement so the connection is not torn down while
   // the middle still forwards.
   char ack = 0;
@@ -419,40 +442,20 @@ asio::awaitable<void> run_ws_sender(Ws& ws, tcp::endpoint to, const Options& opt
                                     Report& report) {
   co_await ws_connect(ws, to, "/send", options);
   describe_tls(ws.next_layer().native_handle(), report);
-  std::string buffer(std::max<std::size_t>(options.write_size, 1 << 20), '\0');
-  int fd = -1;
-  if (!options.file.empty()) {
-    fd = ::open(options.file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) die("cannot open " + options.file);
-    buffer.resize(options.write_size);
-  } else {
-    RAND_bytes(reinterpret_cast<unsigned char*>(buffer.data()), static_cast<int>(buffer.size()));
-  }
+  Payload payload(options);
   Sha256 digest;
   report.first = monotonic_seconds();
   std::uint64_t sent = 0;
-  std::size_t cursor = 0;
   while (sent < options.bytes) {
     const auto n =
         static_cast<std::size_t>(std::min<std::uint64_t>(options.write_size, options.bytes - sent));
-    const char* data = nullptr;
-    if (fd >= 0) {
-      if (::pread(fd, buffer.data(), n, static_cast<off_t>(sent)) != static_cast<ssize_t>(n)) {
-        die("short read from " + options.file);
-      }
-      data = buffer.data();
-    } else {
-      if (cursor + n > buffer.size()) cursor = 0;
-      data = buffer.data() + cursor;
-      cursor += n;
-    }
+    const char* data = payload.next(n, sent);
     if (options.hash) digest.update(data, n);
     co_await ws.async_write(asio::buffer(data, n), asio::use_awaitable);
     sent += n;
   }
   if (options.hash) digest.final(report.digest);
   report.bytes = sent;
-  if (fd >= 0) ::close(fd);
   beast::flat_buffer ack;
   co_await ws.async_read(ack, asio::use_awaitable);
 }
