@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "temp_store.hpp"
+
 #include "tether/relay/sqlite_store.hpp"
 
 namespace tether::relay {
@@ -14,22 +16,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class EnrollmentStoreTest : public testing::Test {
+class EnrollmentStoreTest : public TempStoreTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tether-enroll-store-" + std::to_string(::getpid()) + "-" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    file_ = dir_ / "tether.db";
-    store_ = SqliteStore::open(file_);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
   EnrollmentToken token(const std::string& hash, int uses, TimePoint expires_at) {
     return EnrollmentToken{hash, "lab", "cli:root", t0_, expires_at, uses};
   }
@@ -45,9 +33,6 @@ class EnrollmentStoreTest : public testing::Test {
   }
 
   const TimePoint t0_ = TimePoint(std::chrono::sys_days(std::chrono::year(2026) / 11 / 30));
-  std::filesystem::path dir_;
-  std::filesystem::path file_;
-  std::unique_ptr<SqliteStore> store_;
 };
 
 TEST_F(EnrollmentStoreTest, SchemaIsVersionThree) {

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "temp_store.hpp"
+
 #include "tether/relay/sqlite_store.hpp"
 
 namespace tether::relay::helpdesk {
@@ -13,21 +15,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class SlaSweepTest : public testing::Test {
+class SlaSweepTest : public TempStoreTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tether-sweep-" + std::to_string(::getpid()) + "-" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    store_ = SqliteStore::open(dir_ / "tether.db");
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
   Ticket open(const std::string& priority) {
     Ticket fields;
     fields.title = "x";
@@ -51,8 +40,6 @@ class SlaSweepTest : public testing::Test {
 
   const TimePoint t0_ = TimePoint(std::chrono::sys_days(std::chrono::year(2026) / 11 / 25));
   SlaPolicy policy_;  // P1: 15 min response, 4 h resolution.
-  std::filesystem::path dir_;
-  std::unique_ptr<SqliteStore> store_;
 };
 
 TEST_F(SlaSweepTest, EachClockIsAnnouncedOnceWhenItBreaches) {

@@ -7,27 +7,15 @@
 
 #include <gtest/gtest.h>
 
+#include "temp_store.hpp"
+
 namespace tether::relay {
 namespace {
 
 using namespace std::chrono_literals;
 
-class SqliteStoreTest : public testing::Test {
+class SqliteStoreTest : public TempStoreTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tether-store-" + std::to_string(::getpid()) + "-" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    file_ = dir_ / "tether.db";
-    store_ = SqliteStore::open(file_);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
   Ticket open_ticket(const std::string& title, const std::string& description,
                      const std::string& requester, const std::string& by, TimePoint at) {
     Ticket fields;
@@ -44,9 +32,6 @@ class SqliteStoreTest : public testing::Test {
   }
 
   const TimePoint t0_ = TimePoint(std::chrono::sys_days(std::chrono::year(2026) / 11 / 25));
-  std::filesystem::path dir_;
-  std::filesystem::path file_;
-  std::unique_ptr<SqliteStore> store_;
 };
 
 TEST_F(SqliteStoreTest, FileIsPrivateAndInWalMode) {
