@@ -1,14 +1,18 @@
 #include "tether/protocol/message.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <set>
 
 #include "tether/protocol/limits.hpp"
+#include "tether/protocol/sha256_digest.hpp"
 
 namespace tether::protocol {
 namespace {
 
 using nlohmann::json;
+
+bool is_section_hash(const json& value);
 
 // Reads the fields of one JSON object, remembering the first problem. Every accessor checks
 // presence and type; `finish` rejects fields nobody asked for, so a typo or a field from a
@@ -80,6 +84,25 @@ class FieldReader {
     return out;
   }
 
+  // Section name → hash: at most kMaxInventorySections names of up to 64 characters, each
+  // hash "sha256:" and 64 lowercase hex digits.
+  SectionHashes hashes(const char* name) {
+    SectionHashes out;
+    const json* value = find(name, true);
+    if (value == nullptr) return out;
+    if (!value->is_object() || value->size() > kMaxInventorySections) {
+      return fail(name, "must be an object of up to 64 sections"), out;
+    }
+    for (const auto& [key, hash] : value->items()) {
+      if (key.empty() || key.size() > 64 || !hash.is_string() || !is_section_hash(hash)) {
+        fail(name, "must map section names to \"sha256:<64 hex digits>\"");
+        return {};
+      }
+      out.emplace(key, hash.get<std::string>());
+    }
+    return out;
+  }
+
   json object(const char* name, bool required = true) {
     const json* value = find(name, required);
     if (value == nullptr) return json::object();
@@ -133,6 +156,13 @@ class FieldReader {
   std::optional<Error> error_;
   std::string detail_;
 };
+
+bool is_section_hash(const json& value) {
+  const auto& text = value.get_ref<const std::string&>();
+  if (text.size() != 71 || !text.starts_with("sha256:")) return false;
+  return std::all_of(text.begin() + 7, text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
 
 Hello read_hello(FieldReader& r) {
   Hello m;
@@ -190,6 +220,11 @@ JoinRequest read_join(FieldReader& r) {
   t.finish();
   r.merge(t, "ticket");
   m.scopes = r.strings("scopes");
+  m.consent = r.optional_string("consent");
+  if (!r.error() && m.consent && *m.consent != "always" && *m.consent != "if_user_present" &&
+      *m.consent != "never") {
+    r.fail("consent", "must be \"always\", \"if_user_present\" or \"never\"");
+  }
   return m;
 }
 
@@ -271,6 +306,56 @@ ChannelControl read_channel_control(FieldReader& r) {
   return m;
 }
 
+InventoryRequest read_inventory_request(FieldReader& r) {
+  InventoryRequest m;
+  m.id = r.string("id");
+  m.full = r.boolean("full");
+  m.known = r.hashes("known");
+  return m;
+}
+
+InventoryReport read_inventory_report(FieldReader& r) {
+  InventoryReport m;
+  m.id = r.string("id");
+  m.device = r.string("device");
+  m.collected_at = r.string("collected_at");
+  m.full = r.boolean("full");
+  m.hashes = r.hashes("hashes");
+  m.sections = r.object("sections");
+  m.live = r.object("live");
+  if (!r.error()) {
+    for (const auto& [name, section] : m.sections.items()) {
+      if (!m.hashes.contains(name)) {
+        r.fail("sections", "holds \"" + name.substr(0, 64) + "\", which \"hashes\" does not name");
+        break;
+      }
+    }
+  }
+  return m;
+}
+
+InventoryAck read_inventory_ack(FieldReader& r) {
+  InventoryAck m;
+  m.id = r.string("id");
+  m.hashes = r.hashes("hashes");
+  return m;
+}
+
+CertificateRenew read_certificate_renew(FieldReader& r) {
+  CertificateRenew m;
+  m.id = r.string("id");
+  m.csr = r.string("csr");
+  return m;
+}
+
+CertificateIssued read_certificate_issued(FieldReader& r) {
+  CertificateIssued m;
+  m.id = r.string("id");
+  m.certificate = r.string("certificate");
+  m.expires_at = r.string("expires_at");
+  return m;
+}
+
 Result<Message> read_message(const json& j) {
   if (!j.is_object()) return make_error_code(Error::bad_message);
   auto type_it = j.find("type");
@@ -302,6 +387,16 @@ Result<Message> read_message(const json& j) {
     message = read_channel_accept(r);
   else if (type == "channel_control")
     message = read_channel_control(r);
+  else if (type == "inventory_request")
+    message = read_inventory_request(r);
+  else if (type == "inventory_report")
+    message = read_inventory_report(r);
+  else if (type == "inventory_ack")
+    message = read_inventory_ack(r);
+  else if (type == "certificate_renew")
+    message = read_certificate_renew(r);
+  else if (type == "certificate_issued")
+    message = read_certificate_issued(r);
   else
     return make_error_code(Error::unknown_type);
   r.finish();
@@ -333,12 +428,14 @@ json to_json(const Welcome& m) {
 }
 
 json to_json(const JoinRequest& m) {
-  return {{"type", "join_request"},
-          {"id", m.id},
-          {"session", m.session},
-          {"technician", m.technician},
-          {"ticket", {{"number", m.ticket.number}, {"title", m.ticket.title}}},
-          {"scopes", m.scopes}};
+  json j{{"type", "join_request"},
+         {"id", m.id},
+         {"session", m.session},
+         {"technician", m.technician},
+         {"ticket", {{"number", m.ticket.number}, {"title", m.ticket.title}}},
+         {"scopes", m.scopes}};
+  if (m.consent) j["consent"] = *m.consent;
+  return j;
 }
 
 json to_json(const Consent& m) {
@@ -387,7 +484,43 @@ json to_json(const ChannelControl& m) {
   return {{"type", "channel_control"}, {"channel", m.channel}, {"control", m.control}};
 }
 
+json to_json(const InventoryRequest& m) {
+  return {{"type", "inventory_request"}, {"id", m.id}, {"full", m.full}, {"known", m.known}};
+}
+
+json to_json(const InventoryReport& m) {
+  return {{"type", "inventory_report"},
+          {"id", m.id},
+          {"device", m.device},
+          {"collected_at", m.collected_at},
+          {"full", m.full},
+          {"hashes", m.hashes},
+          {"sections", m.sections},
+          {"live", m.live}};
+}
+
+json to_json(const InventoryAck& m) {
+  return {{"type", "inventory_ack"}, {"id", m.id}, {"hashes", m.hashes}};
+}
+
+json to_json(const CertificateRenew& m) {
+  return {{"type", "certificate_renew"}, {"id", m.id}, {"csr", m.csr}};
+}
+
+json to_json(const CertificateIssued& m) {
+  return {{"type", "certificate_issued"},
+          {"id", m.id},
+          {"certificate", m.certificate},
+          {"expires_at", m.expires_at}};
+}
+
 }  // namespace
+
+std::string inventory_section_hash(const json& section) {
+  Sha256Digest digest;
+  digest.update(section.dump(-1, ' ', false, json::error_handler_t::replace));
+  return "sha256:" + digest.hex();
+}
 
 bool json_depth_within(std::string_view text, int max_depth) noexcept {
   int depth = 0;
@@ -441,7 +574,9 @@ std::string_view type_name(const Message& message) noexcept {
   static constexpr std::string_view kNames[] = {
       "hello",        "welcome",       "join_request",   "consent",
       "diag_request", "diag_result",   "session_end",    "error",
-      "channel_open", "channel_close", "channel_accept", "channel_control"};
+      "channel_open", "channel_close", "channel_accept", "channel_control",
+      "inventory_request", "inventory_report", "inventory_ack", "certificate_renew",
+      "certificate_issued"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }

@@ -24,6 +24,8 @@ inline constexpr std::size_t kMaxHttpBodyBytes = 1024 * 1024;
 inline constexpr std::size_t kMaxHttpResponseBytes = 16 * 1024 * 1024;
 /// Longest string field in a control message (titles, notes, names).
 inline constexpr std::size_t kMaxTextField = 16 * 1024;
+/// Most sections an inventory report may name.
+inline constexpr std::size_t kMaxInventorySections = 64;
 
 /// Time allowed for TCP accept → TLS handshake → WebSocket upgrade → hello.
 inline constexpr std::chrono::seconds kHandshakeTimeout{10};

@@ -6,6 +6,7 @@
 /// lengths, no unknown fields) and never throws; `encode` is its exact inverse.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,6 +68,10 @@ struct JoinRequest {
   std::string technician;  ///< Display name of the technician.
   TicketRef ticket;
   std::vector<std::string> scopes;  ///< What the technician asks for, e.g. "diagnostics".
+  /// Only to a managed agent, for an unattended session: whose consent the device's group
+  /// policy wants: "always" (ask a logged-in user; refuse when nobody can answer),
+  /// "if_user_present" (ask when a user is logged in, else go ahead) or "never".
+  std::optional<std::string> consent;
   bool operator==(const JoinRequest&) const = default;
 };
 
@@ -149,9 +154,66 @@ struct ChannelClose {
   bool operator==(const ChannelClose&) const = default;
 };
 
+/// Section name → "sha256:<64 hex>" of an inventory section (inventory_section_hash).
+using SectionHashes = std::map<std::string, std::string>;
+
+/// R→A, managed agents only: "send your inventory". `known` holds the hashes of the
+/// sections the relay has stored; the agent sends only sections whose hash differs. With
+/// `full` the agent sends every section whatever the relay holds.
+struct InventoryRequest {
+  std::string id;
+  bool full = false;
+  SectionHashes known;
+  bool operator==(const InventoryRequest&) const = default;
+};
+
+/// A→R: the device's inventory as a delta. `hashes` names every section the device has now;
+/// `sections` carries the content of those the relay did not hold (all of them when `full`);
+/// a stored section missing from `hashes` was removed. `live` carries the figures left out
+/// of the hashed sections (free space, battery state …) and the findings, always whole.
+struct InventoryReport {
+  std::string id;  ///< The request's id, or the agent's own for a scheduled report.
+  std::string device;
+  std::string collected_at;
+  bool full = false;
+  SectionHashes hashes;
+  nlohmann::json sections = nlohmann::json::object();
+  nlohmann::json live = nlohmann::json::object();
+  bool operator==(const InventoryReport&) const = default;
+};
+
+/// R→A: the report was stored in full; `hashes` is what the relay now holds.
+struct InventoryAck {
+  std::string id;
+  SectionHashes hashes;
+  bool operator==(const InventoryAck&) const = default;
+};
+
+/// A→R, managed agents: a certificate signing request (PEM) for the device's own key, sent
+/// when its certificate nears its end.
+struct CertificateRenew {
+  std::string id;
+  std::string csr;
+  bool operator==(const CertificateRenew&) const = default;
+};
+
+/// R→A: the renewed certificate (PEM) and when it expires.
+struct CertificateIssued {
+  std::string id;
+  std::string certificate;
+  std::string expires_at;
+  bool operator==(const CertificateIssued&) const = default;
+};
+
 using Message =
     std::variant<Hello, Welcome, JoinRequest, Consent, DiagRequest, DiagResult, SessionEnd,
-                 ErrorMessage, ChannelOpen, ChannelClose, ChannelAccept, ChannelControl>;
+                 ErrorMessage, ChannelOpen, ChannelClose, ChannelAccept, ChannelControl,
+                 InventoryRequest, InventoryReport, InventoryAck, CertificateRenew,
+                 CertificateIssued>;
+
+/// "sha256:<64 hex>" over the canonical dump of an inventory section: keys sorted, no white
+/// space, invalid UTF-8 replaced by U+FFFD. Agent and relay compute it alike.
+std::string inventory_section_hash(const nlohmann::json& section);
 
 /// Deepest JSON nesting accepted in a control message (snapshots included).
 inline constexpr int kMaxJsonDepth = 64;

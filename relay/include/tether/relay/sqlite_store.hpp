@@ -89,6 +89,17 @@ class SqliteStore final : public Store {
   bool update_device_certificate(std::int64_t id, std::string_view fingerprint,
                                  std::string_view serial, TimePoint not_after) override;
   bool revoke_device(std::int64_t id, std::string_view reason, TimePoint at) override;
+  std::optional<Device> reenroll_device(std::string_view token_hash, std::int64_t device_id,
+                                        const Device& fields) override;
+  bool renew_device_certificate(std::int64_t id, std::string_view fingerprint,
+                                std::string_view serial, TimePoint not_after) override;
+  void forget_previous_certificate(std::int64_t id) override;
+  std::optional<Device> find_device_by_previous_fingerprint(std::string_view fingerprint) override;
+  std::optional<DeviceInventory> device_inventory(std::int64_t device_id) override;
+  std::vector<DeviceInventory> all_inventories() override;
+  void apply_inventory(const InventoryUpdate& update) override;
+  std::vector<InventoryChange> inventory_history(std::int64_t device_id, std::size_t limit,
+                                                 std::optional<std::int64_t> before_id) override;
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -170,6 +171,54 @@ struct Device {
   std::optional<TimePoint> revoked_at;
   TimePoint enrolled_at;
   std::optional<TimePoint> last_seen_at;
+  /// The certificate the device held before its last renewal (hex SHA-256), still accepted
+  /// until the device first connects with the new one; empty otherwise.
+  std::string previous_fingerprint;
+  /// What identity matching noticed at enrollment: {"possible_clone": bool, "conflict": bool,
+  /// "related": ["D-3"], "reasons": [...], "reenrolled": n}; {} when nothing.
+  nlohmann::json identity_flags = nlohmann::json::object();
+};
+
+/// One section of a device's current inventory (make_inventory's sections).
+struct InventorySection {
+  std::string hash;  ///< "sha256:<64 hex>", protocol::inventory_section_hash(content)
+  nlohmann::json content;
+  TimePoint updated_at;
+};
+
+/// A device's current inventory: the sections as last reported and the live part (figures
+/// left out of the sections, findings).
+struct DeviceInventory {
+  std::int64_t device_id = 0;
+  std::map<std::string, InventorySection> sections;
+  nlohmann::json live = nlohmann::json::object();
+  TimePoint collected_at;  ///< When the agent collected the last report.
+  TimePoint reported_at;   ///< When the relay stored it.
+  int reports = 0;         ///< Reports stored so far.
+  int deltas_since_full = 0;
+};
+
+/// One line of a device's history ("what changed when").
+struct InventoryChange {
+  std::int64_t id = 0;
+  std::int64_t device_id = 0;
+  TimePoint at;
+  std::string section;
+  std::string kind;  ///< "software.installed", "storage.disk_replaced", …
+  std::string summary;
+  nlohmann::json detail = nlohmann::json::object();
+};
+
+/// One stored report: applied whole or not at all.
+struct InventoryUpdate {
+  std::int64_t device_id = 0;
+  TimePoint collected_at;
+  TimePoint reported_at;
+  bool full = false;
+  std::map<std::string, InventorySection> changed;  ///< New or changed sections.
+  std::vector<std::string> removed;                 ///< Sections the device no longer has.
+  nlohmann::json live = nlohmann::json::object();
+  std::vector<InventoryChange> changes;  ///< History lines (device_id and at filled in).
 };
 
 class Store {
@@ -300,6 +349,33 @@ class Store {
   /// Status becomes "revoked" with `reason` and `at`. False when there is no such device or
   /// it was already revoked (the first revocation's reason and time stay).
   virtual bool revoke_device(std::int64_t id, std::string_view reason, TimePoint at) = 0;
+  /// Re-enrollment of a machine the relay already knows (identity matching): uses the token
+  /// once and gives device `device_id` the certificate, identity, hostname, os and
+  /// identity_flags of `fields`, in one transaction. Empty, nothing changed, when the token
+  /// is unknown, expired at `fields.enrolled_at` or used up, or the device is not active.
+  virtual std::optional<Device> reenroll_device(std::string_view token_hash,
+                                                std::int64_t device_id, const Device& fields) = 0;
+  /// A renewed certificate: the current one becomes previous_fingerprint (still accepted
+  /// until the new one is used). False when there is no such active device.
+  virtual bool renew_device_certificate(std::int64_t id, std::string_view fingerprint,
+                                        std::string_view serial, TimePoint not_after) = 0;
+  /// The device connected with its current certificate: forget the previous one.
+  virtual void forget_previous_certificate(std::int64_t id) = 0;
+  /// The device whose previous (pre-renewal) certificate has this fingerprint.
+  virtual std::optional<Device> find_device_by_previous_fingerprint(
+      std::string_view fingerprint) = 0;
+
+  // Inventories.
+  virtual std::optional<DeviceInventory> device_inventory(std::int64_t device_id) = 0;
+  /// Every device's current inventory, by device id.
+  virtual std::vector<DeviceInventory> all_inventories() = 0;
+  /// Stores the report and its history lines in one transaction; the device's
+  /// deltas_since_full becomes 0 on a full report, else grows by one.
+  virtual void apply_inventory(const InventoryUpdate& update) = 0;
+  /// Newest first, at most `limit`, only ids below `before_id` when it is set.
+  virtual std::vector<InventoryChange> inventory_history(std::int64_t device_id,
+                                                         std::size_t limit,
+                                                         std::optional<std::int64_t> before_id) = 0;
 };
 
 }  // namespace tether::relay

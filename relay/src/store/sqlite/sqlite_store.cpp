@@ -7,12 +7,14 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <limits>
+#include <map>
 
 namespace tether::relay {
 namespace {
 
 // Each entry moves the schema one version forward; never edit a released entry, append.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id            INTEGER PRIMARY KEY,
@@ -162,6 +164,40 @@ CREATE TABLE devices (
 );
 CREATE INDEX devices_by_group ON devices(group_name);
 CREATE INDEX devices_by_fingerprint ON devices(certificate_fingerprint);
+)sql",
+    // 4: inventories (current sections, live part, history), certificate renewal, identity
+    // flags.
+    R"sql(
+ALTER TABLE devices ADD COLUMN previous_fingerprint TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN identity_flags TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX devices_by_previous_fingerprint ON devices(previous_fingerprint)
+  WHERE previous_fingerprint != '';
+CREATE TABLE inventory_sections (
+  device_id  INTEGER NOT NULL REFERENCES devices(id),
+  name       TEXT NOT NULL,
+  hash       TEXT NOT NULL,
+  content    TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (device_id, name)
+);
+CREATE TABLE inventories (
+  device_id         INTEGER PRIMARY KEY REFERENCES devices(id),
+  live              TEXT NOT NULL,
+  collected_at      INTEGER NOT NULL,
+  reported_at       INTEGER NOT NULL,
+  reports           INTEGER NOT NULL,
+  deltas_since_full INTEGER NOT NULL
+);
+CREATE TABLE inventory_history (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_id INTEGER NOT NULL REFERENCES devices(id),
+  at        INTEGER NOT NULL,
+  section   TEXT NOT NULL,
+  kind      TEXT NOT NULL,
+  summary   TEXT NOT NULL,
+  detail    TEXT NOT NULL
+);
+CREATE INDEX inventory_history_by_device ON inventory_history(device_id, id);
 )sql",
 };
 
@@ -438,7 +474,8 @@ EnrollmentToken read_enrollment_token(const Statement& s) {
 
 constexpr const char* kDeviceColumns =
     "id, group_name, hostname, os, identity, certificate_fingerprint, certificate_serial, "
-    "certificate_not_after, status, revoked_reason, revoked_at, enrolled_at, last_seen_at";
+    "certificate_not_after, status, revoked_reason, revoked_at, enrolled_at, last_seen_at, "
+    "previous_fingerprint, identity_flags";
 Device read_device(const Statement& s) {
   Device d;
   d.id = s.integer(0);
@@ -454,7 +491,39 @@ Device read_device(const Statement& s) {
   if (!s.is_null(10)) d.revoked_at = s.time(10);
   d.enrolled_at = s.time(11);
   if (!s.is_null(12)) d.last_seen_at = s.time(12);
+  d.previous_fingerprint = s.text(13);
+  d.identity_flags = s.json(14);
   return d;
+}
+
+std::string dump(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+constexpr const char* kInventoryColumns =
+    "device_id, live, collected_at, reported_at, reports, deltas_since_full";
+DeviceInventory read_inventory(const Statement& s) {
+  DeviceInventory inventory;
+  inventory.device_id = s.integer(0);
+  inventory.live = s.json(1);
+  inventory.collected_at = s.time(2);
+  inventory.reported_at = s.time(3);
+  inventory.reports = static_cast<int>(s.integer(4));
+  inventory.deltas_since_full = static_cast<int>(s.integer(5));
+  return inventory;
+}
+
+constexpr const char* kInventoryChangeColumns = "id, device_id, at, section, kind, summary, detail";
+InventoryChange read_inventory_change(const Statement& s) {
+  InventoryChange change;
+  change.id = s.integer(0);
+  change.device_id = s.integer(1);
+  change.at = s.time(2);
+  change.section = s.text(3);
+  change.kind = s.text(4);
+  change.summary = s.text(5);
+  change.detail = s.json(6);
+  return change;
 }
 
 std::string sql(std::string_view a, std::string_view b, std::string_view c = {}) {
@@ -961,12 +1030,14 @@ Device SqliteStore::create_device(const Device& fields) {
   Statement s(db_,
               "INSERT INTO devices (group_name, hostname, os, identity, certificate_fingerprint, "
               "certificate_serial, certificate_not_after, status, revoked_reason, revoked_at, "
-              "enrolled_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+              "enrolled_at, last_seen_at, previous_fingerprint, identity_flags) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   s.bind(1, fields.group_name).bind(2, fields.hostname).bind(3, fields.os);
   s.bind(4, fields.identity.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   s.bind(5, fields.certificate_fingerprint).bind(6, fields.certificate_serial);
   s.bind(7, fields.certificate_not_after).bind(8, fields.status).bind(9, fields.revoked_reason);
   s.bind(10, fields.revoked_at).bind(11, fields.enrolled_at).bind(12, fields.last_seen_at);
+  s.bind(13, fields.previous_fingerprint).bind(14, dump(fields.identity_flags));
   s.run();
   Device device = fields;
   device.id = sqlite3_last_insert_rowid(db_);
@@ -1014,6 +1085,129 @@ bool SqliteStore::revoke_device(std::int64_t id, std::string_view reason, TimePo
               "WHERE id = ? AND status = 'active'");
   s.bind(1, reason).bind(2, at).bind(3, id).run();
   return sqlite3_changes(db_) == 1;
+}
+
+std::optional<Device> SqliteStore::reenroll_device(std::string_view token_hash,
+                                                   std::int64_t device_id, const Device& fields) {
+  Transaction tx(db_);
+  auto existing = find_device(device_id);
+  if (!existing || existing->status != "active") return std::nullopt;
+  if (!claim_enrollment_token(token_hash, fields.enrolled_at)) return std::nullopt;
+  Statement s(db_,
+              "UPDATE devices SET hostname = ?, os = ?, identity = ?, certificate_fingerprint = ?, "
+              "certificate_serial = ?, certificate_not_after = ?, previous_fingerprint = '', "
+              "identity_flags = ? WHERE id = ?");
+  s.bind(1, fields.hostname).bind(2, fields.os).bind(3, dump(fields.identity));
+  s.bind(4, fields.certificate_fingerprint).bind(5, fields.certificate_serial);
+  s.bind(6, fields.certificate_not_after).bind(7, dump(fields.identity_flags)).bind(8, device_id);
+  s.run();
+  auto device = find_device(device_id);
+  tx.commit();
+  return device;
+}
+
+bool SqliteStore::renew_device_certificate(std::int64_t id, std::string_view fingerprint,
+                                           std::string_view serial, TimePoint not_after) {
+  Statement s(db_,
+              "UPDATE devices SET previous_fingerprint = certificate_fingerprint, "
+              "certificate_fingerprint = ?, certificate_serial = ?, certificate_not_after = ? "
+              "WHERE id = ? AND status = 'active'");
+  s.bind(1, fingerprint).bind(2, serial).bind(3, not_after).bind(4, id).run();
+  return sqlite3_changes(db_) == 1;
+}
+
+void SqliteStore::forget_previous_certificate(std::int64_t id) {
+  Statement s(db_,
+              "UPDATE devices SET previous_fingerprint = '' WHERE id = ? AND "
+              "previous_fingerprint != ''");
+  s.bind(1, id).run();
+}
+
+std::optional<Device> SqliteStore::find_device_by_previous_fingerprint(
+    std::string_view fingerprint) {
+  if (fingerprint.empty()) return std::nullopt;
+  Statement s(
+      db_, sql("SELECT ", kDeviceColumns, " FROM devices WHERE previous_fingerprint = ?").c_str());
+  s.bind(1, fingerprint);
+  return one(s, read_device);
+}
+
+std::optional<DeviceInventory> SqliteStore::device_inventory(std::int64_t device_id) {
+  Statement s(db_, sql("SELECT ", kInventoryColumns, " FROM inventories WHERE device_id = ?").c_str());
+  s.bind(1, device_id);
+  auto inventory = one(s, read_inventory);
+  if (!inventory) return std::nullopt;
+  Statement sections(db_,
+                     "SELECT name, hash, content, updated_at FROM inventory_sections "
+                     "WHERE device_id = ? ORDER BY name");
+  sections.bind(1, device_id);
+  while (sections.step()) {
+    inventory->sections.emplace(
+        sections.text(0), InventorySection{sections.text(1), sections.json(2), sections.time(3)});
+  }
+  return inventory;
+}
+
+std::vector<DeviceInventory> SqliteStore::all_inventories() {
+  Statement s(db_, sql("SELECT ", kInventoryColumns, " FROM inventories ORDER BY device_id").c_str());
+  auto inventories = all(s, read_inventory);
+  std::map<std::int64_t, DeviceInventory*> by_device;
+  for (auto& inventory : inventories) by_device[inventory.device_id] = &inventory;
+  Statement sections(db_,
+                     "SELECT device_id, name, hash, content, updated_at FROM inventory_sections "
+                     "ORDER BY device_id, name");
+  while (sections.step()) {
+    auto it = by_device.find(sections.integer(0));
+    if (it == by_device.end()) continue;
+    it->second->sections.emplace(
+        sections.text(1), InventorySection{sections.text(2), sections.json(3), sections.time(4)});
+  }
+  return inventories;
+}
+
+void SqliteStore::apply_inventory(const InventoryUpdate& update) {
+  Transaction tx(db_);
+  for (const auto& [name, section] : update.changed) {
+    Statement s(db_,
+                "INSERT INTO inventory_sections (device_id, name, hash, content, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id, name) DO UPDATE SET "
+                "hash = excluded.hash, content = excluded.content, "
+                "updated_at = excluded.updated_at");
+    s.bind(1, update.device_id).bind(2, name).bind(3, section.hash);
+    s.bind(4, dump(section.content)).bind(5, section.updated_at).run();
+  }
+  for (const auto& name : update.removed) {
+    Statement s(db_, "DELETE FROM inventory_sections WHERE device_id = ? AND name = ?");
+    s.bind(1, update.device_id).bind(2, name).run();
+  }
+  Statement s(db_,
+              "INSERT INTO inventories (device_id, live, collected_at, reported_at, reports, "
+              "deltas_since_full) VALUES (?, ?, ?, ?, 1, 0) ON CONFLICT (device_id) DO UPDATE "
+              "SET live = excluded.live, collected_at = excluded.collected_at, "
+              "reported_at = excluded.reported_at, reports = reports + 1, "
+              "deltas_since_full = CASE WHEN ? THEN 0 ELSE deltas_since_full + 1 END");
+  s.bind(1, update.device_id).bind(2, dump(update.live)).bind(3, update.collected_at);
+  s.bind(4, update.reported_at).bind(5, static_cast<std::int64_t>(update.full ? 1 : 0)).run();
+  for (const auto& change : update.changes) {
+    Statement h(db_,
+                "INSERT INTO inventory_history (device_id, at, section, kind, summary, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?)");
+    h.bind(1, update.device_id).bind(2, update.reported_at).bind(3, change.section);
+    h.bind(4, change.kind).bind(5, change.summary).bind(6, dump(change.detail)).run();
+  }
+  tx.commit();
+}
+
+std::vector<InventoryChange> SqliteStore::inventory_history(std::int64_t device_id,
+                                                            std::size_t limit,
+                                                            std::optional<std::int64_t> before_id) {
+  Statement s(db_, sql("SELECT ", kInventoryChangeColumns,
+                       " FROM inventory_history WHERE device_id = ? AND id < ? "
+                       "ORDER BY id DESC LIMIT ?")
+                       .c_str());
+  s.bind(1, device_id).bind(2, before_id.value_or(std::numeric_limits<std::int64_t>::max()));
+  s.bind(3, static_cast<std::int64_t>(limit));
+  return all(s, read_inventory_change);
 }
 
 }  // namespace tether::relay
