@@ -11,8 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "fleet/debian_version.hpp"
+#include "fleet/package_changes.hpp"
 #include "helpdesk/json_text.hpp"
+#include "tether/protocol/json_access.hpp"
 #include "tether/protocol/size_text.hpp"
 #include "tether/protocol/utf8.hpp"
 
@@ -439,45 +440,7 @@ ServicesDiff diff_services(const json& before, const json& after, bool rebooted,
 
 // ---- Packages
 
-int compare_versions(std::string_view a, std::string_view b) {
-  return fleet::compare_debian_versions(a, b);
-}
-
-struct Package {
-  std::string name, version, architecture, source;
-};
-
-std::optional<std::map<std::string, Package>> packages_of(const json& snapshot) {
-  const json* software = object_at(snapshot, "software");
-  const json* list = software != nullptr ? array_at(*software, "packages") : nullptr;
-  if (list == nullptr) return std::nullopt;
-  std::map<std::string, Package> out;
-  for_each_item(list, [&](const json& item) {
-    auto name = raw_text(item, "name");
-    if (!name || name->empty()) return;
-    Package p{*name, raw_text(item, "version").value_or(""),
-              raw_text(item, "architecture").value_or(""), raw_text(item, "source").value_or("")};
-    // Sorted by name first, so lists come out alphabetical.
-    out.emplace(p.name + '\t' + p.architecture + '\t' + p.source, std::move(p));
-  });
-  return out;
-}
-
-json package_json(const Package& p) {
-  json out = {{"name", clip_text(p.name, kMaxName)}, {"version", clip_text(p.version, kMaxName)}};
-  if (!p.architecture.empty()) out["architecture"] = clip_text(p.architecture, 32);
-  if (!p.source.empty()) out["source"] = clip_text(p.source, 32);
-  return out;
-}
-
-json change_json(const Package& from, const Package& to) {
-  json out = {{"name", clip_text(to.name, kMaxName)},
-              {"from", clip_text(from.version, kMaxName)},
-              {"to", clip_text(to.version, kMaxName)}};
-  if (!to.architecture.empty()) out["architecture"] = clip_text(to.architecture, 32);
-  if (!to.source.empty()) out["source"] = clip_text(to.source, 32);
-  return out;
-}
+using fleet::Package;
 
 struct PackagesDiff {
   json section;
@@ -487,27 +450,24 @@ struct PackagesDiff {
 
 PackagesDiff diff_packages(const json& before, const json& after, bool& truncated) {
   PackagesDiff diff;
-  const auto a = packages_of(before);
-  const auto b = packages_of(after);
-  if (a && b) {
-    for (const auto& [key, old] : *a) {
-      auto now = b->find(key);
-      if (now == b->end()) {
-        diff.removed.push_back(old);
-      } else if (now->second.version != old.version) {
-        (compare_versions(now->second.version, old.version) >= 0 ? diff.upgraded : diff.downgraded)
-            .emplace_back(old, now->second);
-      }
-    }
-    for (const auto& [key, now] : *b) {
-      if (a->count(key) == 0) diff.installed.push_back(now);
-    }
+  const auto list = [](const json& snapshot) -> const json& {
+    const json* software = object_at(snapshot, "software");
+    const json* packages = software != nullptr ? array_at(*software, "packages") : nullptr;
+    return packages != nullptr ? *packages : protocol::json_null();
+  };
+  if (auto changes = fleet::diff_package_lists(list(before), list(after), kMaxInputItems)) {
+    diff.installed = std::move(changes->installed);
+    diff.removed = std::move(changes->removed);
+    diff.upgraded = std::move(changes->upgraded);
+    diff.downgraded = std::move(changes->downgraded);
   }
   std::vector<json> installed, removed, upgraded, downgraded;
-  for (const auto& p : diff.installed) installed.push_back(package_json(p));
-  for (const auto& p : diff.removed) removed.push_back(package_json(p));
-  for (const auto& [from, to] : diff.upgraded) upgraded.push_back(change_json(from, to));
-  for (const auto& [from, to] : diff.downgraded) downgraded.push_back(change_json(from, to));
+  for (const auto& p : diff.installed) installed.push_back(fleet::package_json(p));
+  for (const auto& p : diff.removed) removed.push_back(fleet::package_json(p));
+  for (const auto& [from, to] : diff.upgraded)
+    upgraded.push_back(fleet::package_change_json(from, to));
+  for (const auto& [from, to] : diff.downgraded)
+    downgraded.push_back(fleet::package_change_json(from, to));
   bool cut = false;
   diff.section = {{"installed", capped(std::move(installed), cut)},
                   {"removed", capped(std::move(removed), cut)},
