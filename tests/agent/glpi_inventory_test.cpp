@@ -1,7 +1,7 @@
 // to_glpi_inventory: the mapping from a snapshot to GLPI's fields, units and formats. The
 // whole document is validated against the schema by the glpi_inventory_schema ctest.
 
-#include "tether/agent/diag/glpi_inventory.hpp"
+#include "tether/protocol/glpi_inventory.hpp"
 
 #include <fstream>
 #include <functional>
@@ -9,7 +9,9 @@
 
 #include <gtest/gtest.h>
 
-namespace tether::agent::diag {
+#include "tether/agent/diag/inventory.hpp"
+
+namespace tether::protocol {
 namespace {
 
 using json = nlohmann::json;
@@ -238,5 +240,41 @@ TEST(GlpiInventory, AnyJsonIsAccepted) {
   }
 }
 
+// Whether every value in `part` is in `whole` too, at the same place: `whole` may hold more.
+bool is_part_of(const json& part, const json& whole) {
+  if (part.is_object() && whole.is_object()) {
+    for (const auto& [key, value] : part.items()) {
+      if (!whole.contains(key) || !is_part_of(value, whole[key])) return false;
+    }
+    return true;
+  }
+  if (part.is_array() && whole.is_array()) {
+    if (part.size() != whole.size()) return false;
+    for (std::size_t i = 0; i < part.size(); ++i) {
+      if (!is_part_of(part[i], whole[i])) return false;
+    }
+    return true;
+  }
+  return part == whole;
+}
+
+// Managed agents send inventory documents (the snapshot without its live figures) and the
+// relay maps those: the same document, less what only the live figures tell.
+TEST(GlpiInventory, InventoryDocumentMapsLikeItsSnapshotLessTheLiveFigures) {
+  const auto snapshot = laptop();
+  const auto whole = to_glpi_inventory(snapshot);
+  const auto glpi = to_glpi_inventory(agent::diag::make_inventory(snapshot));
+  EXPECT_FALSE(has_null(glpi));
+  EXPECT_EQ(glpi["deviceid"], whole["deviceid"]);
+  EXPECT_TRUE(is_part_of(glpi, whole)) << glpi.dump(1);
+  std::vector<std::string> differ;
+  for (const auto& [key, value] : whole["content"].items()) {
+    if (glpi["content"].value(key, json()) != value) differ.push_back(key);
+  }
+  EXPECT_EQ(differ, (std::vector<std::string>{"drives", "hardware", "networks", "users"}));
+  EXPECT_TRUE(glpi["content"]["drives"][0].contains("total"));
+  EXPECT_FALSE(glpi["content"]["drives"][0].contains("free"));
+}
+
 }  // namespace
-}  // namespace tether::agent::diag
+}  // namespace tether::protocol

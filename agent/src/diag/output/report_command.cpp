@@ -5,11 +5,11 @@
 #include <ostream>
 #include <system_error>
 
-#include "tether/agent/diag/glpi_inventory.hpp"
 #include "tether/agent/diag/inventory.hpp"
 #include "tether/agent/diag/redact.hpp"
 #include "tether/agent/diag/snapshot.hpp"
 #include "tether/protocol/diag_report.hpp"
+#include "tether/protocol/glpi_inventory.hpp"
 
 namespace tether::agent::diag {
 
@@ -35,7 +35,8 @@ int run_report_command(const ReportCommand& command, std::ostream& out, std::ost
   std::string text;
   if (inventory) {
     text = command.format == "glpi"
-               ? to_glpi_inventory(snapshot, local_glpi_options(std::chrono::system_clock::now()))
+               ? protocol::to_glpi_inventory(
+                     snapshot, protocol::local_glpi_options(std::chrono::system_clock::now()))
                      .dump(2)
                : make_inventory(snapshot).dump(2);
   } else {

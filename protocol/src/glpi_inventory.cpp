@@ -1,4 +1,4 @@
-#include "tether/agent/diag/glpi_inventory.hpp"
+#include "tether/protocol/glpi_inventory.hpp"
 
 #include <arpa/inet.h>
 
@@ -12,7 +12,7 @@
 
 #include "tether/protocol/json_access.hpp"
 
-namespace tether::agent::diag {
+namespace tether::protocol {
 namespace {
 
 using json = nlohmann::json;
@@ -20,7 +20,7 @@ using json = nlohmann::json;
 constexpr double kMiB = 1024.0 * 1024.0;
 
 const json& at(const json& object, const char* key) {
-  return protocol::json_member(object, key);
+  return json_member(object, key);
 }
 
 const json& at(const json& object, std::initializer_list<const char*> path) {
@@ -749,4 +749,4 @@ json to_glpi_inventory(const json& snapshot, const GlpiOptions& options) {
               {"content", std::move(content)}};
 }
 
-}  // namespace tether::agent::diag
+}  // namespace tether::protocol

@@ -1,7 +1,8 @@
 #pragma once
-/// A snapshot in the GLPI inventory format (`tether-agent inventory --format glpi`), which
-/// GLPI and other CMDBs import as it is. The document validates against the format's JSON
-/// schema (tests/glpi/inventory.schema.json, draft-07).
+/// A snapshot in the GLPI inventory format, which GLPI and other CMDBs import as it is: the
+/// agent writes it (`tether-agent inventory --format glpi`), the relay exports it per managed
+/// device (relay/src/fleet/glpi_export.hpp). The document validates against the
+/// format's JSON schema (tests/glpi/inventory.schema.json, draft-07).
 
 #include <chrono>
 #include <optional>
@@ -9,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace tether::agent::diag {
+namespace tether::protocol {
 
 /// What the GLPI format wants that a snapshot does not hold.
 struct GlpiOptions {
@@ -22,13 +23,14 @@ struct GlpiOptions {
 /// The local time zone's offset and abbreviation at `when` (localtime_r).
 GlpiOptions local_glpi_options(std::chrono::system_clock::time_point when);
 
-/// Maps `snapshot` (schema 2) to a GLPI inventory: deviceid, itemtype "Computer", action
-/// "inventory" and content {versionclient, hardware, bios, operatingsystem, cpus, memories,
-/// storages, drives, networks, softwares, batteries, monitors, videos, controllers,
+/// Maps `snapshot` (schema 2; an inventory document — make_inventory's snapshot without live
+/// figures — works too, the live fields just stay out) to a GLPI inventory: deviceid, itemtype
+/// "Computer", action "inventory" and content {versionclient, hardware, bios, operatingsystem,
+/// cpus, memories, storages, drives, networks, softwares, batteries, monitors, videos, controllers,
 /// usbdevices, users, local_users}. Sizes are in MB as GLPI counts them (MiB, disks in
 /// decimal MB like their label), dates "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS" (UTC). A value
 /// that is missing, null, mistyped or outside the schema's range is left out, never null.
 /// Never throws on any JSON.
 nlohmann::json to_glpi_inventory(const nlohmann::json& snapshot, const GlpiOptions& options = {});
 
-}  // namespace tether::agent::diag
+}  // namespace tether::protocol
