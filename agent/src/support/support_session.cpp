@@ -22,6 +22,7 @@
 
 #include "tether/agent/consent.hpp"
 #include "tether/agent/diag/snapshot.hpp"
+#include "tether/agent/session_host.hpp"
 #include "tether/agent/tools/tool.hpp"
 #include "tether/agent/uv_thread.hpp"
 #include "tether/protocol/backoff.hpp"
@@ -54,10 +55,25 @@ std::string os_description() {
   }
 }
 
+// Names and titles come from other people: control characters must not reach the user's
+// terminal, where they could hide or fake part of the consent prompt.
+std::string printable(std::string text) {
+  return SessionHost::printable(std::move(text));
+}
+
 std::string host_name() {
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) != 0) return "unknown";
   return name;
+}
+
+SessionHostOptions host_options(const SupportOptions& options, std::ostream& out) {
+  SessionHostOptions host;
+  host.thresholds = options.thresholds;
+  host.tools.files_root = options.files_root;
+  host.tools.max_file_bytes = options.max_file_bytes;
+  host.notify = [&out](const std::string& line) { out << line << std::endl; };
+  return host;
 }
 
 class SupportAgent {
@@ -68,10 +84,8 @@ class SupportAgent {
         tls_(protocol::make_client_context(options.trust)),
         signals_(io_, SIGINT, SIGTERM),
         hostname_(host_name()),
-        os_(os_description()) {
-    tool_settings_.files_root = options.files_root;
-    tool_settings_.max_file_bytes = options.max_file_bytes;
-  }
+        os_(os_description()),
+        host_(io_.get_executor(), uv_, host_options(options, out_)) {}
 
   int run() {
     signals_.async_wait([this](boost::system::error_code ec, int) {
@@ -171,15 +185,16 @@ class SupportAgent {
       } else if (auto* join = std::get_if<protocol::JoinRequest>(&*message)) {
         on_join(*join, connection);
       } else if (auto* open = std::get_if<protocol::ChannelOpen>(&*message)) {
-        on_channel_open(std::move(*open), connection);
+        host_.on_channel_open(std::move(*open), connection);
       } else if (auto* request = std::get_if<protocol::DiagRequest>(&*message)) {
-        asio::co_spawn(io_, on_diag(*request, connection), asio::detached);
+        asio::co_spawn(io_, host_.on_diag(*request, connection), asio::detached);
       } else if (auto* end = std::get_if<protocol::SessionEnd>(&*message)) {
-        if (end->session.empty() || end->session == session_ || end->session == asked_session_) {
+        if (end->session.empty() || end->session == host_.session() ||
+            end->session == asked_session_) {
           const auto reason = end->reason.empty() ? "" : ": " + printable(end->reason);
-          if (!session_.empty()) {
-            out_ << "Session " << session_ << " ended by " << printable(end->by) << reason << "."
-                 << std::endl;
+          if (!host_.session().empty()) {
+            out_ << "Session " << host_.session() << " ended by " << printable(end->by) << reason
+                 << "." << std::endl;
           } else if (!asked_session_.empty()) {
             out_ << "Session " << asked_session_ << " did not start" << reason << "." << std::endl;
           } else {
@@ -187,7 +202,7 @@ class SupportAgent {
           }
           connection->close_all_channels("the session ended", Error::session_ended);
           co_await connection->close();
-          finish(session_.empty() ? kExitFailed : kExitSessionEnded);
+          finish(host_.session().empty() ? kExitFailed : kExitSessionEnded);
           co_return false;
         }
       } else if (auto* error = std::get_if<protocol::ErrorMessage>(&*message)) {
@@ -243,55 +258,6 @@ class SupportAgent {
     }
   }
 
-  // Names and titles come from other people: control characters must not reach the
-  // user's terminal, where they could hide or fake part of the consent prompt.
-  static std::string printable(std::string text) {
-    for (auto& c : text) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-    }
-    return text;
-  }
-
-  // A technician's tool: allowed only in the accepted session and within the granted scopes.
-  void on_channel_open(protocol::ChannelOpen open,
-                       std::shared_ptr<protocol::ChannelMux> connection) {
-    const auto* tool = find_tool(open.kind);
-    if (tool == nullptr) {
-      connection->refuse(open, Error::bad_request,
-                         "this agent has no tool \"" + printable(open.kind.substr(0, 64)) + "\"");
-      return;
-    }
-    if (session_.empty() || open.session != session_) {
-      connection->refuse(open, Error::forbidden, "not permitted by the user");
-      return;
-    }
-    if (std::find(scopes_.begin(), scopes_.end(), tool->scope) == scopes_.end()) {
-      out_ << "Refused: the technician asked to use \"" << printable(open.kind)
-           << "\", which you did not allow (" << tool->scope << ")." << std::endl;
-      connection->refuse(open, Error::forbidden, "not permitted by the user");
-      return;
-    }
-    if (open.window == 0 || open.window > protocol::kMaxChannelWindow) {
-      connection->refuse(open, Error::bad_message, "channel window out of range");
-      return;
-    }
-    ToolContext context;
-    context.executor = io_.get_executor();
-    context.mux = connection;
-    context.uv = &uv_;
-    context.settings = &tool_settings_;
-    context.notify = [this](const std::string& line) { out_ << printable(line) << std::endl; };
-    asio::co_spawn(io_, tool->handler(std::move(open), std::move(context)),
-                   [](std::exception_ptr error) {
-                     if (!error) return;
-                     try {
-                       std::rethrow_exception(error);
-                     } catch (const std::exception& e) {
-                       std::cerr << "tether-agent: a tool failed: " << e.what() << "\n";
-                     }
-                   });
-  }
-
   void on_join(const protocol::JoinRequest& join,
                std::shared_ptr<protocol::ChannelMux> connection) {
     asked_session_ = join.session;
@@ -316,8 +282,7 @@ class SupportAgent {
       consent.scopes = granted;
       consent.by = local_user();
       if (consent.granted) {
-        session_ = join.session;
-        scopes_ = granted;
+        host_.grant(join.session, granted);
         out_ << "Session " << join.session << " started; allowed: ";
         for (std::size_t i = 0; i < granted.size(); ++i) out_ << (i ? ", " : "") << granted[i];
         out_ << ".\nPress Ctrl-C (or type q and Enter) to end it at any time." << std::endl;
@@ -374,48 +339,17 @@ class SupportAgent {
     }).detach();
   }
 
-  asio::awaitable<void> on_diag(protocol::DiagRequest request,
-                                std::shared_ptr<protocol::ChannelMux> connection) {
-    if (request.session != session_ ||
-        std::find(scopes_.begin(), scopes_.end(), "diagnostics") == scopes_.end()) {
-      protocol::ErrorMessage refusal;
-      refusal.code = std::string(protocol::to_string(Error::forbidden));
-      refusal.message = "not permitted by the user";
-      refusal.id = request.id;
-      connection->send(refusal);
-      co_return;
-    }
-    auto sections = request.sections;
-    auto snapshot = co_await uv_.run([sections, thresholds = options_.thresholds]() {
-      auto collected =
-          diag::collect_snapshot({.root = "/", .sections = sections, .thresholds = thresholds});
-      // Leave room for the envelope around the snapshot.
-      if (!diag::fit_snapshot(collected, protocol::kMaxControlMessageBytes - 64 * 1024)) {
-        collected = nlohmann::json{
-            {"errors", nlohmann::json::array({nlohmann::json{{"section", "snapshot"},
-                                                             {"message", "too large to send"}}})}};
-      }
-      return collected;
-    });
-    protocol::DiagResult result;
-    result.id = request.id;
-    result.session = request.session;
-    result.snapshot = std::move(snapshot);
-    connection->send(result);
-    out_ << "The technician took a diagnostics snapshot." << std::endl;
-  }
-
   asio::awaitable<void> interrupted() {
-    if (session_.empty()) {
+    if (host_.session().empty()) {
       out_ << "\nStopped; no session was started." << std::endl;
       if (connection_) co_await connection_->close();
       finish(kExitInterrupted);
       co_return;
     }
-    out_ << "\nEnding session " << session_ << "." << std::endl;
+    out_ << "\nEnding session " << host_.session() << "." << std::endl;
     if (connection_ && !connection_->connection_closed()) {
       connection_->close_all_channels("the user ended the session", Error::session_ended);
-      connection_->send(protocol::SessionEnd{session_, "ended by the user", local_user()});
+      connection_->send(protocol::SessionEnd{host_.session(), "ended by the user", local_user()});
       co_await connection_->close();
     }
     finish(kExitSessionEnded);
@@ -429,14 +363,12 @@ class SupportAgent {
   UvThread uv_;
   std::thread consent_thread_;
   std::shared_ptr<protocol::ChannelMux> connection_;
-  ToolSettings tool_settings_;
   std::string hostname_;
   std::string os_;
   std::string code_;
   std::string secret_;
-  std::string session_;        // The session the user accepted.
+  SessionHost host_;           // The session the user accepted, its scopes and tools.
   std::string asked_session_;  // The session the user was last asked about.
-  std::vector<std::string> scopes_;
   bool end_key_thread_started_ = false;
   int exit_code_ = kExitFailed;
   bool done_ = false;
