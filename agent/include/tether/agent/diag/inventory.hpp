@@ -16,6 +16,18 @@ namespace tether::agent::diag {
 /// Two inventories of an unchanged machine therefore hash alike. Never throws.
 nlohmann::json make_inventory(const nlohmann::json& snapshot);
 
+/// make_inventory's document and, from the same pass, what it left out:
+/// `live` = {"overlay": {section: the dropped fields in the section's own shape — objects by
+/// key, lists as arrays aligned by index with the section's list, {} for an item that had
+/// none}, "findings": the snapshot's findings ([] when it has none)}. Deep-merging the overlay
+/// back into the inventory's sections gives the snapshot's sections again (SPEC.md, inventory
+/// report). A section with nothing dropped has no overlay entry. Never throws.
+struct InventorySplit {
+  nlohmann::json inventory;
+  nlohmann::json live;
+};
+InventorySplit split_inventory(const nlohmann::json& snapshot);
+
 /// "sha256:<64 hex digits>" over the canonical dump of `section`: keys sorted, no white
 /// space, invalid UTF-8 replaced by U+FFFD.
 std::string section_hash(const nlohmann::json& section);
