@@ -77,26 +77,42 @@ bool certificate_fits(const std::string& certificate_pem, const std::string& key
 
 }  // namespace
 
-KeyAndRequest make_key_and_request(const std::string& hostname) {
-  KeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
-  check(key != nullptr, "generate an EC P-256 key");
+namespace {
+
+// A PKCS#10 request for `key`, signed with it, with `cn` as its subject.
+std::string request_for(EVP_PKEY* key, const std::string& cn_text) {
   ReqPtr request(X509_REQ_new());
   check(request != nullptr, "allocate a certificate request");
   X509_REQ_set_version(request.get(), 0);
-  check(X509_REQ_set_pubkey(request.get(), key.get()) == 1, "set the request's key");
+  check(X509_REQ_set_pubkey(request.get(), key) == 1, "set the request's key");
   X509_NAME* subject = X509_REQ_get_subject_name(request.get());
-  const std::string cn = hostname.substr(0, 64);
+  const std::string cn = cn_text.substr(0, 64);
   check(X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
                                    reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
                                    0) == 1,
         "name the request");
-  check(X509_REQ_sign(request.get(), key.get(), EVP_sha256()) > 0, "sign the request");
+  check(X509_REQ_sign(request.get(), key, EVP_sha256()) > 0, "sign the request");
+  return to_pem([&](BIO* b) { return PEM_write_bio_X509_REQ(b, request.get()); });
+}
+
+}  // namespace
+
+KeyAndRequest make_key_and_request(const std::string& hostname) {
+  KeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  check(key != nullptr, "generate an EC P-256 key");
   KeyAndRequest out;
   out.private_key_pem = to_pem([&](BIO* b) {
     return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   });
-  out.csr_pem = to_pem([&](BIO* b) { return PEM_write_bio_X509_REQ(b, request.get()); });
+  out.csr_pem = request_for(key.get(), hostname);
   return out;
+}
+
+std::string make_request_for_key(const std::string& private_key_pem, const std::string& hostname) {
+  BioPtr bio(BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size())));
+  KeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  check(key != nullptr, "read the device's private key");
+  return request_for(key.get(), hostname);
 }
 
 json machine_identity(const std::filesystem::path& root) {

@@ -105,6 +105,16 @@ void write_enrollment(const fs::path& dir, const Enrollment& enrollment, bool fo
   sync_directory(dir);
 }
 
+void replace_certificate(const fs::path& dir, const std::string& certificate_pem,
+                         const std::string& not_after) {
+  auto state = read_state(dir);
+  if (!state) throw StateDirError(dir.string() + " holds no enrollment");
+  write_private_file(certificate_file(dir), certificate_pem);
+  state->not_after = not_after;
+  write_private_file(state_file(dir), state_json(*state).dump(2) + "\n");
+  sync_directory(dir);
+}
+
 std::optional<AgentState> read_state(const fs::path& dir) {
   std::ifstream in(state_file(dir));
   if (!in) {

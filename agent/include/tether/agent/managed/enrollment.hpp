@@ -46,6 +46,10 @@ struct KeyAndRequest {
 };
 KeyAndRequest make_key_and_request(const std::string& hostname);
 
+/// A PKCS#10 request for the existing key `private_key_pem` (a renewal keeps the key), signed
+/// with it, naming `hostname`. Throws std::runtime_error when the key cannot be read.
+std::string make_request_for_key(const std::string& private_key_pem, const std::string& hostname);
+
 /// What the relay is told about this machine: {hostname, os, machine_id, smbios_uuid,
 /// serials: [...], macs: [...]}. The identifiers come from the diagnostics identity
 /// collector under `root` (placeholder values and virtual or USB interfaces left out; the

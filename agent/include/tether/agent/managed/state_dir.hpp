@@ -67,6 +67,12 @@ bool is_enrolled(const std::filesystem::path& dir);
 /// Throws StateDirError.
 void write_enrollment(const std::filesystem::path& dir, const Enrollment& enrollment, bool force);
 
+/// Replaces the device's certificate with a renewed one (same key): device.pem through a
+/// private temporary file, fsync and rename, then agent.json's not_after the same way.
+/// Throws StateDirError; on failure the old certificate is still in place.
+void replace_certificate(const std::filesystem::path& dir, const std::string& certificate_pem,
+                         const std::string& not_after);
+
 /// agent.json of `dir`; nullopt when it is not enrolled. Throws StateDirError for a file
 /// that exists but does not parse.
 std::optional<AgentState> read_state(const std::filesystem::path& dir);
