@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 
 #include <boost/asio/io_context.hpp>
 
@@ -14,6 +15,7 @@
 namespace tether::relay {
 
 class SessionBroker;
+struct PemCertificate;
 
 struct RelayContext {
   RelayConfig config;
@@ -24,7 +26,14 @@ struct RelayContext {
   FailureLimiter login_failures;
   std::atomic<std::size_t> open_connections{0};
   std::atomic<bool> stopping{false};
+  /// The CA that signs devices' certificates (enrollment, renewal), read at first use;
+  /// touched only on the store's compute thread (device_ca()).
+  std::shared_ptr<const PemCertificate> device_ca_cache;
 };
+
+/// The device CA of `context`, read from the data directory the first time. Call only on
+/// the store's compute thread. Throws std::runtime_error when the files cannot be read.
+std::shared_ptr<const PemCertificate> device_ca(RelayContext& context);
 
 /// Wall-clock now, for everything that is stored or shown.
 inline TimePoint now() {

@@ -35,8 +35,8 @@ class EnrollmentStoreTest : public TempStoreTest {
   const TimePoint t0_ = TimePoint(std::chrono::sys_days(std::chrono::year(2026) / 11 / 30));
 };
 
-TEST_F(EnrollmentStoreTest, SchemaIsVersionThree) {
-  EXPECT_EQ(SqliteStore::schema_version(), 3);
+TEST_F(EnrollmentStoreTest, SchemaIsVersionFour) {
+  EXPECT_EQ(SqliteStore::schema_version(), 4);
 }
 
 TEST_F(EnrollmentStoreTest, ASingleUseTokenIsClaimedOnce) {
@@ -185,11 +185,13 @@ TEST_F(EnrollmentStoreTest, ADatabaseOfSchemaTwoIsMigratedForward) {
   store_.reset();
   std::filesystem::remove_all(dir_);
   std::filesystem::create_directories(dir_);
-  // A schema-2 file: drop what migration 3 adds and step the version back.
+  // A schema-2 file: drop what migrations 3 and 4 add and step the version back.
   { auto fresh = SqliteStore::open(file_); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(file_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE inventory_history; DROP TABLE inventories; "
+                         "DROP TABLE inventory_sections; "
                          "DROP TABLE enrollment_tokens; DROP TABLE devices; "
                          "PRAGMA user_version = 2;",
                          nullptr, nullptr, nullptr),

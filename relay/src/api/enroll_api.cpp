@@ -3,8 +3,6 @@
 // its hash is looked up, and it is spent only for a request the CA would sign.
 #include <spdlog/spdlog.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "api/api_util.hpp"
 #include "api/rest_api.hpp"
@@ -25,14 +23,6 @@ using namespace api;
 
 constexpr std::size_t kMaxCsrBytes = 16 * 1024;
 constexpr std::size_t kMaxIdentityList = 64;
-
-std::string read_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + file.string());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // A list of short strings in the identity ("serials", "macs"), bounded in count and length.
 json string_list(const json& identity, const char* key, std::size_t max_length) {
@@ -98,20 +88,15 @@ asio::awaitable<json> RestApi::enroll(ApiRequest& r) {
 
   // The request is checked before the token is spent: a device with a broken request keeps
   // its single-use token and can try again. The CA is read once, on the compute thread.
-  auto ca = co_await context_.store.compute([this, csr, key_file = context_.config.ca_key_file(),
-                                             cert_file = context_.config.ca_certificate_file()]() {
-    // device_ca_ is only ever touched here, on the one compute thread.
-    if (!device_ca_) {
-      device_ca_ = std::make_shared<const PemCertificate>(
-          PemCertificate{read_file(cert_file), read_file(key_file)});
-    }
+  auto ca = co_await context_.store.compute([this, csr]() {
+    auto ca = device_ca(context_);
     std::optional<std::string> refusal;
     try {
       check_certificate_request(csr);
     } catch (const CsrError& e) {
       refusal = e.what();
     }
-    return std::make_pair(device_ca_, refusal);
+    return std::make_pair(ca, refusal);
   });
   if (ca.second) fail(Error::bad_request, *ca.second);
 

@@ -33,6 +33,7 @@ struct ApiError {
   protocol::Error code;
   std::string message;
   std::string allow = {};  ///< For method_not_allowed: the methods the path takes.
+  nlohmann::json details = {};  ///< More members of the error object ({"column": 9}), if any.
 };
 
 namespace helpdesk {
@@ -51,6 +52,8 @@ struct ApiRequest {
   std::map<std::string, std::string> query;
   std::vector<std::string> params;
   int status = 200;
+  /// Empty for JSON; otherwise the handler's answer is a JSON string sent as this type (CSV).
+  std::string content_type = {};
 };
 
 struct RestApiRoutes;
@@ -78,7 +81,8 @@ class RestApi {
  private:
   friend struct RestApiRoutes;
   boost::asio::awaitable<nlohmann::json> route(const HttpRequest& request,
-                                               const std::string& client_address, int& status);
+                                               const std::string& client_address, int& status,
+                                               std::string& content_type);
   boost::asio::awaitable<User> authenticate(const HttpRequest& request);
 
   boost::asio::awaitable<nlohmann::json> login(const nlohmann::json& body,
@@ -109,6 +113,11 @@ class RestApi {
   boost::asio::awaitable<nlohmann::json> list_devices(ApiRequest& r);
   boost::asio::awaitable<nlohmann::json> show_device(ApiRequest& r);
   boost::asio::awaitable<nlohmann::json> revoke_device(ApiRequest& r);
+  // The fleet inventory: a device's inventory and history, queries, exports (fleet_api.cpp).
+  boost::asio::awaitable<nlohmann::json> device_inventory(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> device_history(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> query_inventory(ApiRequest& r);
+  boost::asio::awaitable<nlohmann::json> export_inventory(ApiRequest& r);
 
   /// Reads the ticket, checks the caller's expected "version" and that the caller may act at
   /// its level, lets `change` edit it and return the timeline entries to append, and writes
@@ -142,9 +151,6 @@ class RestApi {
 
   RelayContext& context_;
   std::unique_ptr<helpdesk::SlaPolicy> sla_;
-  /// The CA that signs devices' certificates, read at the first enrollment; touched only on
-  /// the compute thread.
-  std::shared_ptr<const PemCertificate> device_ca_;
 };
 
 /// JSON shapes shared by the API and its documentation. A ticket carries its SLA clocks as

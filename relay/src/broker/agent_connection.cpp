@@ -14,10 +14,12 @@
 
 #include "auth/secrets.hpp"
 #include "broker/console_channel.hpp"
+#include "broker/device_auth.hpp"
 #include "broker/session_broker.hpp"
 #include "net/server_websocket.hpp"
 #include "relay_context.hpp"
 #include "tether/protocol/channel_mux.hpp"
+#include "tether/protocol/diag_report.hpp"
 #include "tether/protocol/frame.hpp"
 #include "tether/protocol/limits.hpp"
 #include "tether/protocol/support_code.hpp"
@@ -37,12 +39,14 @@ struct AgentConnection::Pending {
   bool closed = false;
 };
 
-AgentConnection::AgentConnection(protocol::WsStream ws, RelayContext& context, std::string remote)
+AgentConnection::AgentConnection(protocol::WsStream ws, RelayContext& context, std::string remote,
+                                 std::optional<protocol::PeerCertificate> peer)
     : ws_(std::move(ws)),
       context_(context),
       remote_(std::move(remote)),
       strand_(ws_.get_executor()),
-      write_signal_(strand_) {}
+      write_signal_(strand_),
+      peer_(std::move(peer)) {}
 
 asio::awaitable<void> AgentConnection::run(beast::http::request<beast::http::string_body> upgrade) {
   auto self = shared_from_this();
@@ -63,8 +67,22 @@ asio::awaitable<void> AgentConnection::run(beast::http::request<beast::http::str
     }
   }
   channels_.clear();
-  if (!code_hash_.empty()) {
+  if (device_registered_) {
+    co_await context_.broker.unregister_device(device_id_, this);
+    const auto id = device_id_;
+    const auto seen = now();
+    try {
+      co_await context_.store.run(
+          [id, seen](Store& store) { store.set_device_last_seen(id, seen); });
+    } catch (const std::exception& e) {
+      spdlog::error("device {}: cannot record when it was last seen: {}", device_number(id),
+                    e.what());
+    }
+    spdlog::info("device {} ({}) disconnected", device_number(id), hostname_);
+  } else if (!code_hash_.empty()) {
     co_await context_.broker.unregister_agent(code_hash_, this);
+  }
+  if (device_registered_ || !code_hash_.empty()) {
     if (session_id_) {
       spdlog::info("agent {} ({}) disconnected during S-{}", remote_, hostname_, *session_id_);
       const auto session_id = *session_id_;
@@ -94,6 +112,16 @@ asio::awaitable<bool> AgentConnection::handshake(
   // 4 KiB WebSocket frames, each its own TLS record (docs/benchmarks.md: `put` +19 %).
   ws_.auto_fragment(false);
   co_await ws_.async_accept(upgrade, asio::use_awaitable);
+  if (peer_) {
+    // A managed device is judged by its certificate before a word of it is read.
+    auto admitted = co_await authenticate_device(context_, *peer_);
+    if (auto* refusal = std::get_if<DeviceRefusal>(&admitted)) {
+      co_await close_with(refusal->error, refusal->message);
+      co_return false;
+    }
+    device_id_ = std::get<AdmittedDevice>(admitted).id;
+    group_ = std::get<AdmittedDevice>(admitted).group;
+  }
 
   // The first message must be a hello, within the handshake time.
   beast::flat_buffer buffer;
@@ -117,6 +145,14 @@ asio::awaitable<bool> AgentConnection::handshake(
     co_await close_with(Error::unexpected_message, "the first message must be a hello");
     co_return false;
   }
+  if (peer_) {
+    if (hello->mode != "managed") {
+      co_await close_with(Error::unexpected_message,
+                          "the first message must be a hello with mode \"managed\"");
+      co_return false;
+    }
+    co_return co_await welcome_device(*hello);
+  }
   if (hello->mode != "attended") {
     co_await close_with(Error::unexpected_message,
                         "managed agents connect on " + std::string(protocol::kManagedAgentPath));
@@ -137,6 +173,47 @@ asio::awaitable<bool> AgentConnection::handshake(
   if (!session_id_) {
     asio::co_spawn(strand_, expiry_watch(code_expires_at_), asio::detached);
   }
+  co_return true;
+}
+
+asio::awaitable<bool> AgentConnection::welcome_device(const protocol::Hello& hello) {
+  const auto me = device_number(device_id_);
+  if (*hello.device != me) {
+    // Only a well-formed id is repeated back and logged.
+    const auto claimed = parse_device_number(*hello.device);
+    co_await close_with(Error::forbidden,
+                        "the certificate is " + me + "'s but the hello claims " +
+                            (claimed ? device_number(*claimed) : "a malformed device id"));
+    co_return false;
+  }
+  // Shown in the relay's log and listings: no control characters, bounded.
+  hostname_ = protocol::printable_text(hello.agent.hostname.substr(0, 255));
+  device_ = hostname_ + " (" + protocol::printable_text(hello.agent.os.substr(0, 255)) + ", " +
+            me + ")";
+  const auto id = device_id_;
+  const auto seen = now();
+  co_await context_.store.run([id, seen](Store& store) { store.set_device_last_seen(id, seen); });
+  protocol::Welcome welcome;
+  welcome.version = protocol::kProtocolVersion;
+  welcome.device = me;
+  co_await ws_.async_write(asio::buffer(protocol::encode(welcome)), asio::use_awaitable);
+
+  // Registered only now, so that close() never writes while the welcome is being written.
+  auto previous = co_await context_.broker.register_device(device_id_, shared_from_this());
+  device_registered_ = true;
+  if (previous) previous->close(Error::conflict, "replaced by a newer connection of the device");
+  // A revocation that raced with this connection either found it in the broker or is seen
+  // here.
+  const bool revoked = co_await context_.store.run([id](Store& store) {
+    auto device = store.find_device(id);
+    return !device || device->status == "revoked";
+  });
+  spdlog::info("device {} ({}) connected from {}", me, hostname_, remote_);
+  if (revoked) {
+    co_await close_with(Error::forbidden, "device " + me + " is revoked");
+    co_return false;
+  }
+  co_await request_inventory();
   co_return true;
 }
 
@@ -265,6 +342,16 @@ asio::awaitable<void> AgentConnection::read_loop() {
 
 asio::awaitable<void> AgentConnection::handle(protocol::Message message) {
   if (on_agent_channel_message(message)) co_return;
+  if (peer_) {
+    if (auto* report = std::get_if<protocol::InventoryReport>(&message)) {
+      co_await on_inventory(std::move(*report));
+      co_return;
+    }
+    if (auto* renew = std::get_if<protocol::CertificateRenew>(&message)) {
+      co_await on_certificate_renew(std::move(*renew));
+      co_return;
+    }
+  }
   auto reply_id = std::visit(
       [](const auto& m) -> std::optional<std::string> {
         using T = std::decay_t<decltype(m)>;
@@ -358,7 +445,9 @@ asio::awaitable<void> AgentConnection::write_loop() {
 
 asio::awaitable<void> AgentConnection::close_with(Error error, std::string message) {
   if (close_request_ || closed_) co_return;
-  spdlog::info("agent {}: closing: {} ({})", remote_, protocol::to_string(error), message);
+  spdlog::info("agent {}{}: closing: {} ({})", remote_,
+               device_id_ > 0 ? " (" + device_number(device_id_) + ")" : std::string(),
+               protocol::to_string(error), message);
   close_request_.emplace(error, message);
   if (writer_running_) {
     // The writer owns the stream's write side; it sends the error and the close frame after
@@ -391,12 +480,17 @@ void AgentConnection::send(protocol::Message message) {
 // A free coroutine holding the connection alive by parameter: capturing coroutine lambdas
 // are miscompiled by GCC 12 when handed to co_spawn.
 asio::awaitable<void> AgentConnection::close_owned(std::shared_ptr<AgentConnection> self,
-                                                   Error error) {
-  co_await self->close_with(error, std::string(protocol::describe(error)));
+                                                   Error error, std::string message) {
+  co_await self->close_with(error, std::move(message));
 }
 
 void AgentConnection::close(Error error) {
-  asio::co_spawn(strand_, close_owned(shared_from_this(), error), asio::detached);
+  close(error, std::string(protocol::describe(error)));
+}
+
+void AgentConnection::close(Error error, std::string message) {
+  asio::co_spawn(strand_, close_owned(shared_from_this(), error, std::move(message)),
+                 asio::detached);
 }
 
 void AgentConnection::bind_session(std::int64_t session_id) {
@@ -503,7 +597,7 @@ void AgentConnection::on_agent_frame(std::string frame) {
   auto decoded =
       protocol::decode_frame({reinterpret_cast<const std::uint8_t*>(frame.data()), frame.size()});
   if (!decoded) {
-    asio::co_spawn(strand_, close_owned(shared_from_this(), Error::channel_error), asio::detached);
+    close(Error::channel_error);
     return;
   }
   auto it = channels_.find(decoded->channel);

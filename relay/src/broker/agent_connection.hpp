@@ -1,6 +1,8 @@
 #pragma once
 // One connected agent: its WebSocket, its write queue, and the requests waiting for its
-// answers. The reader and the writer run as coroutines on the connection's strand; other
+// answers. An attended agent (/agent/v1) is known by its support code; a managed one
+// (/agent/v1/managed) by its client certificate, and it also reports its inventory and
+// renews its certificate over the same connection. The reader and the writer run as coroutines on the connection's strand; other
 // coroutines (REST handlers) reach it through request() and send(), which are safe from any
 // executor.
 
@@ -22,6 +24,7 @@
 #include "tether/protocol/client_stream.hpp"
 #include "tether/protocol/fair_queue.hpp"
 #include "tether/protocol/message.hpp"
+#include "tether/protocol/tls.hpp"
 
 namespace tether::relay {
 
@@ -29,7 +32,9 @@ struct RelayContext;
 
 class AgentConnection : public std::enable_shared_from_this<AgentConnection> {
  public:
-  AgentConnection(protocol::WsStream ws, RelayContext& context, std::string remote);
+  /// `peer`: the client certificate of a managed agent; nullopt for an attended one.
+  AgentConnection(protocol::WsStream ws, RelayContext& context, std::string remote,
+                  std::optional<protocol::PeerCertificate> peer = std::nullopt);
 
   /// Completes the WebSocket upgrade, the hello/welcome exchange and serves the agent until
   /// either side closes. Runs on the connection's strand; never throws.
@@ -65,6 +70,13 @@ class AgentConnection : public std::enable_shared_from_this<AgentConnection> {
 
   /// Closes the connection with `error` after what is queued. Safe from any thread.
   void close(protocol::Error error);
+  void close(protocol::Error error, std::string message);
+
+  /// A managed device's connection, and which device (0 for an attended agent).
+  bool managed() const { return peer_.has_value(); }
+  std::int64_t device_id() const { return device_id_; }
+  /// The managed device's group (its policy); "" for an attended agent.
+  const std::string& group() const { return group_; }
 
   /// "host (OS)" as the agent described itself.
   const std::string& device() const { return device_; }
@@ -77,6 +89,12 @@ class AgentConnection : public std::enable_shared_from_this<AgentConnection> {
       boost::beast::http::request<boost::beast::http::string_body>& upgrade);
   boost::asio::awaitable<protocol::Result<protocol::Welcome>> answer_hello(
       const protocol::Hello& hello);
+  /// The managed half of the handshake once the hello is read: checks it against the
+  /// certificate, answers welcome, registers the device and asks for its inventory.
+  boost::asio::awaitable<bool> welcome_device(const protocol::Hello& hello);
+  boost::asio::awaitable<void> request_inventory();
+  boost::asio::awaitable<void> on_inventory(protocol::InventoryReport report);
+  boost::asio::awaitable<void> on_certificate_renew(protocol::CertificateRenew renew);
   boost::asio::awaitable<void> read_loop();
   boost::asio::awaitable<void> write_loop();
   std::chrono::system_clock::time_point code_expires_at_;
@@ -84,7 +102,7 @@ class AgentConnection : public std::enable_shared_from_this<AgentConnection> {
   boost::asio::awaitable<void> handle(protocol::Message message);
   boost::asio::awaitable<void> close_with(protocol::Error error, std::string message);
   static boost::asio::awaitable<void> close_owned(std::shared_ptr<AgentConnection> self,
-                                                  protocol::Error error);
+                                                  protocol::Error error, std::string message);
   boost::asio::awaitable<void> send_close(protocol::Error error, std::string message);
   void enqueue(std::string text);
   void on_agent_frame(std::string frame);
@@ -108,6 +126,10 @@ class AgentConnection : public std::enable_shared_from_this<AgentConnection> {
   std::optional<std::int64_t> session_id_;
   std::string hostname_;
   std::string device_;
+  std::optional<protocol::PeerCertificate> peer_;
+  std::int64_t device_id_ = 0;
+  std::string group_;
+  bool device_registered_ = false;
 };
 
 }  // namespace tether::relay

@@ -1,12 +1,15 @@
 #include "broker/session_broker.hpp"
 
 #include "broker/agent_connection.hpp"
-#include "broker/managed_connection.hpp"
 #include "net/run_on.hpp"
 
 namespace tether::relay {
 
 namespace asio = boost::asio;
+
+std::string SessionBroker::device_key(std::int64_t device_id) {
+  return std::string(kDeviceKeyPrefix) + std::to_string(device_id);
+}
 
 asio::awaitable<std::shared_ptr<AgentConnection>> SessionBroker::register_agent(
     std::string code_hash, std::shared_ptr<AgentConnection> agent) {
@@ -48,13 +51,17 @@ asio::awaitable<std::shared_ptr<AgentConnection>> SessionBroker::agent_for_sessi
   co_return co_await run_on(strand_, [&]() -> std::shared_ptr<AgentConnection> {
     auto session = sessions_.find(session_id);
     if (session == sessions_.end()) return nullptr;
+    if (session->second.starts_with(kDeviceKeyPrefix)) {
+      auto device = devices_.find(std::stoll(session->second.substr(kDeviceKeyPrefix.size())));
+      return device == devices_.end() ? nullptr : device->second;
+    }
     auto agent = agents_.find(session->second);
     return agent == agents_.end() ? nullptr : agent->second;
   });
 }
 
-asio::awaitable<std::shared_ptr<ManagedConnection>> SessionBroker::register_device(
-    std::int64_t device_id, std::shared_ptr<ManagedConnection> connection) {
+asio::awaitable<std::shared_ptr<AgentConnection>> SessionBroker::register_device(
+    std::int64_t device_id, std::shared_ptr<AgentConnection> connection) {
   co_return co_await run_on(strand_, [&]() {
     auto& slot = devices_[device_id];
     auto previous = std::move(slot);
@@ -64,7 +71,7 @@ asio::awaitable<std::shared_ptr<ManagedConnection>> SessionBroker::register_devi
 }
 
 asio::awaitable<bool> SessionBroker::unregister_device(std::int64_t device_id,
-                                                       ManagedConnection* connection) {
+                                                       AgentConnection* connection) {
   co_return co_await run_on(strand_, [&]() {
     auto it = devices_.find(device_id);
     if (it == devices_.end() || it->second.get() != connection) return false;
@@ -73,9 +80,9 @@ asio::awaitable<bool> SessionBroker::unregister_device(std::int64_t device_id,
   });
 }
 
-asio::awaitable<std::shared_ptr<ManagedConnection>> SessionBroker::device_connection(
+asio::awaitable<std::shared_ptr<AgentConnection>> SessionBroker::device_connection(
     std::int64_t device_id) {
-  co_return co_await run_on(strand_, [&]() -> std::shared_ptr<ManagedConnection> {
+  co_return co_await run_on(strand_, [&]() -> std::shared_ptr<AgentConnection> {
     auto it = devices_.find(device_id);
     return it == devices_.end() ? nullptr : it->second;
   });
@@ -92,9 +99,7 @@ asio::awaitable<std::set<std::int64_t>> SessionBroker::online_devices() {
 void SessionBroker::close_all() {
   asio::post(strand_, [this]() {
     for (auto& [code, agent] : agents_) agent->close(protocol::Error::shutting_down);
-    for (auto& [id, device] : devices_) {
-      device->close(protocol::Error::shutting_down, "the relay is stopping");
-    }
+    for (auto& [id, device] : devices_) device->close(protocol::Error::shutting_down);
   });
 }
 

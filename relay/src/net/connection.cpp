@@ -10,7 +10,6 @@
 
 #include "broker/agent_connection.hpp"
 #include "broker/console_channel.hpp"
-#include "broker/managed_connection.hpp"
 #include "broker/session_broker.hpp"
 #include "relay_context.hpp"
 #include "tether/protocol/client_stream.hpp"
@@ -113,8 +112,8 @@ asio::awaitable<void> serve_tls(protocol::TlsStream stream, beast::flat_buffer b
     if (beast::websocket::is_upgrade(request) && request.target() == protocol::kManagedAgentPath) {
       // An enrolled device: its client certificate (from the TLS handshake) says which.
       auto peer = protocol::peer_certificate(stream.native_handle());
-      auto device = std::make_shared<ManagedConnection>(protocol::WsStream(std::move(stream)),
-                                                        context, remote, std::move(peer));
+      auto device = std::make_shared<AgentConnection>(protocol::WsStream(std::move(stream)),
+                                                      context, remote, std::move(peer));
       co_await device->run(std::move(request));
       co_return;
     }

@@ -92,7 +92,8 @@ class SqliteStore final : public Store {
   std::optional<Device> reenroll_device(std::string_view token_hash, std::int64_t device_id,
                                         const Device& fields) override;
   bool renew_device_certificate(std::int64_t id, std::string_view fingerprint,
-                                std::string_view serial, TimePoint not_after) override;
+                                std::string_view serial, TimePoint not_after,
+                                std::string_view previous) override;
   void forget_previous_certificate(std::int64_t id) override;
   std::optional<Device> find_device_by_previous_fingerprint(std::string_view fingerprint) override;
   std::optional<DeviceInventory> device_inventory(std::int64_t device_id) override;

@@ -355,10 +355,11 @@ class Store {
   /// is unknown, expired at `fields.enrolled_at` or used up, or the device is not active.
   virtual std::optional<Device> reenroll_device(std::string_view token_hash,
                                                 std::int64_t device_id, const Device& fields) = 0;
-  /// A renewed certificate: the current one becomes previous_fingerprint (still accepted
-  /// until the new one is used). False when there is no such active device.
+  /// A renewed certificate; `previous` (the certificate the device asked with) stays
+  /// accepted until the new one is used. False when there is no such active device.
   virtual bool renew_device_certificate(std::int64_t id, std::string_view fingerprint,
-                                        std::string_view serial, TimePoint not_after) = 0;
+                                        std::string_view serial, TimePoint not_after,
+                                        std::string_view previous) = 0;
   /// The device connected with its current certificate: forget the previous one.
   virtual void forget_previous_certificate(std::int64_t id) = 0;
   /// The device whose previous (pre-renewal) certificate has this fingerprint.

@@ -1107,12 +1107,13 @@ std::optional<Device> SqliteStore::reenroll_device(std::string_view token_hash,
 }
 
 bool SqliteStore::renew_device_certificate(std::int64_t id, std::string_view fingerprint,
-                                           std::string_view serial, TimePoint not_after) {
+                                           std::string_view serial, TimePoint not_after,
+                                           std::string_view previous) {
   Statement s(db_,
-              "UPDATE devices SET previous_fingerprint = certificate_fingerprint, "
-              "certificate_fingerprint = ?, certificate_serial = ?, certificate_not_after = ? "
+              "UPDATE devices SET previous_fingerprint = ?, certificate_fingerprint = ?, "
+              "certificate_serial = ?, certificate_not_after = ? "
               "WHERE id = ? AND status = 'active'");
-  s.bind(1, fingerprint).bind(2, serial).bind(3, not_after).bind(4, id).run();
+  s.bind(1, previous).bind(2, fingerprint).bind(3, serial).bind(4, not_after).bind(5, id).run();
   return sqlite3_changes(db_) == 1;
 }
 
