@@ -7,7 +7,8 @@
 #include <set>
 
 #include "api/api_util.hpp"
-#include "broker/managed_connection.hpp"
+#include "broker/agent_connection.hpp"
+#include "broker/device_auth.hpp"
 #include "broker/session_broker.hpp"
 #include "tether/protocol/time_format.hpp"
 
@@ -19,10 +20,6 @@ using api::fail;
 using protocol::Error;
 
 namespace {
-
-std::string device_number(std::int64_t id) {
-  return "D-" + std::to_string(id);
-}
 
 json optional_time(const std::optional<TimePoint>& at) {
   return at ? json(protocol::format_time(*at)) : json(nullptr);
