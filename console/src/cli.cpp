@@ -171,6 +171,7 @@ int run_cli(int argc, char** argv) {
 
   add_helpdesk_commands(app, action);
   add_device_commands(app, action);
+  add_fleet_commands(app, action);
   add_shell_commands(app, *session, action);
   add_exec_command(app, action);
   add_file_commands(app, action);

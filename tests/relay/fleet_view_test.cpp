@@ -33,12 +33,15 @@ DeviceInventory laptop() {
   add_section(inventory, "system",
               {{"hostname", "pc-anna"},
                {"os", {{"id", "debian"}, {"version_id", "12"}, {"name", "Debian GNU/Linux"}}}});
-  add_section(inventory, "storage",
-              {{"filesystems",
-                json::array({{{"mount_point", "/"}, {"type", "ext4"}, {"read_only", false},
-                              {"size_bytes", 100}},
-                             {{"mount_point", "/boot/efi"}, {"type", "vfat"},
-                              {"read_only", false}, {"size_bytes", 50}}})}});
+  add_section(
+      inventory, "storage",
+      {{"filesystems",
+        json::array(
+            {{{"mount_point", "/"}, {"type", "ext4"}, {"read_only", false}, {"size_bytes", 100}},
+             {{"mount_point", "/boot/efi"},
+              {"type", "vfat"},
+              {"read_only", false},
+              {"size_bytes", 50}}})}});
   add_section(inventory, "software",
               {{"packages", json::array({{{"name", "openssl"}, {"version", "3.0.11-1~deb12u2"}},
                                          {{"name", "zoom"}, {"version", "5.16"}}})}});
@@ -117,14 +120,13 @@ TEST(ComposeInventory, MalformedLiveIsIgnoredWhereItIsMalformed) {
     return compose_inventory(inventory);
   }();
   for (const json& live :
-       {json(nullptr), json("overlay"), json(42), json::array({1, 2}),
-        json({{"overlay", "x"}}), json({{"overlay", json::array()}}),
-        json({{"overlay", {{"storage", "full"}}}}),
+       {json(nullptr), json("overlay"), json(42), json::array({1, 2}), json({{"overlay", "x"}}),
+        json({{"overlay", json::array()}}), json({{"overlay", {{"storage", "full"}}}}),
         json({{"overlay", {{"storage", {{"filesystems", {{"used_pct", 9}}}}}}}}),
         json({{"overlay", {{"storage", {{"filesystems", json::array({1, "x", nullptr})}}}}}}),
         json({{"overlay", {{"system", {{"os", json::array({1})}}}}}}),
-        json({{"overlay", {{"system", {{"hostname", nullptr}}}}}}),
-        json({{"findings", "none"}}), json({{"findings", {{"id", "x"}}}})}) {
+        json({{"overlay", {{"system", {{"hostname", nullptr}}}}}}), json({{"findings", "none"}}),
+        json({{"findings", {{"id", "x"}}}})}) {
     auto inventory = laptop();
     inventory.live = live;
     json doc;

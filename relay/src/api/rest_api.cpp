@@ -192,12 +192,14 @@ asio::awaitable<HttpResponse> RestApi::handle(const HttpRequest& request,
   int status = 200;
   json body;
   std::string allow;
+  std::string content_type;
   try {
-    body = co_await route(request, client_address, status);
+    body = co_await route(request, client_address, status, content_type);
   } catch (const ApiError& e) {
     allow = e.allow;
     status = protocol::http_status(e.code);
     body = {{"error", {{"code", protocol::to_string(e.code)}, {"message", e.message}}}};
+    if (e.details.is_object()) body["error"].update(e.details);
   } catch (const std::exception& e) {
     spdlog::error("{} {}: {}", std::string(request.method_string()), std::string(request.target()),
                   e.what());
@@ -207,12 +209,14 @@ asio::awaitable<HttpResponse> RestApi::handle(const HttpRequest& request,
   }
   HttpResponse response{static_cast<http::status>(status), request.version()};
   response.set(http::field::server, "tether-relay/" TETHER_VERSION);
-  response.set(http::field::content_type, "application/json");
+  const bool text = !content_type.empty() && body.is_string();
+  response.set(http::field::content_type, text ? content_type : "application/json");
   response.set(http::field::cache_control, "no-store");
   if (status == 401) response.set(http::field::www_authenticate, "Bearer realm=\"tether\"");
   if (!allow.empty()) response.set(http::field::allow, allow);
   response.keep_alive(request.keep_alive());
-  response.body() = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  response.body() =
+      text ? body.get<std::string>() : body.dump(-1, ' ', false, json::error_handler_t::replace);
   response.prepare_payload();
   co_return response;
 }
@@ -303,6 +307,14 @@ struct RestApiRoutes {
          [](RestApi& api, A& r) { return api.show_device(r); }},
         {http::verb::post, "devices/{device}/revoke", true, 200,
          [](RestApi& api, A& r) { return api.revoke_device(r); }},
+        {http::verb::get, "devices/{device}/inventory", true, 200,
+         [](RestApi& api, A& r) { return api.device_inventory(r); }},
+        {http::verb::get, "devices/{device}/history", true, 200,
+         [](RestApi& api, A& r) { return api.device_history(r); }},
+        {http::verb::get, "inventory", true, 200,
+         [](RestApi& api, A& r) { return api.query_inventory(r); }},
+        {http::verb::get, "inventory/export", true, 200,
+         [](RestApi& api, A& r) { return api.export_inventory(r); }},
     };
     return routes;
   }
@@ -374,7 +386,7 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
 }  // namespace
 
 asio::awaitable<json> RestApi::route(const HttpRequest& request, const std::string& client_address,
-                                     int& status) {
+                                     int& status, std::string& content_type) {
   std::string_view target = request.target();
   std::string_view query;
   if (auto mark = target.find('?'); mark != std::string_view::npos) {
@@ -445,6 +457,7 @@ asio::awaitable<json> RestApi::route(const HttpRequest& request, const std::stri
   if (found->authenticated) api_request.user = co_await authenticate(request);
   auto result = co_await found->handler(*this, api_request);
   status = api_request.status;
+  content_type = std::move(api_request.content_type);
   co_return result;
 }
 

@@ -31,8 +31,10 @@ void add_ticket_commands(CLI::App& app, std::function<void()>& action);
 /// `tether sla`, `tether report T-1`, `tether faq suggest|new|list|show|edit|link`,
 /// `tether webhooks log` (console/src/helpdesk_commands.cpp).
 void add_helpdesk_commands(CLI::App& app, std::function<void()>& action);
-/// `tether devices`, `tether device show|revoke D-1` (console/src/device_commands.cpp).
+/// `tether devices`, `tether device show|history|revoke D-1` (console/src/device_commands.cpp).
 void add_device_commands(CLI::App& app, std::function<void()>& action);
+/// `tether inventory query FILTER`, `tether inventory export` (console/src/fleet_commands.cpp).
+void add_fleet_commands(CLI::App& app, std::function<void()>& action);
 
 /// When stdin is a terminal: writes `question` to stderr and returns the line typed (without
 /// its end). Nothing when stdin is not a terminal (scripts) or at end of input.
