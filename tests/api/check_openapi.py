@@ -29,6 +29,7 @@ import queue
 import re
 import shutil
 import signal
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -343,6 +344,38 @@ def check_webhook_requests(spec, checker, receiver):
 # ------------------------------------------------------------------------------ the client
 
 
+def store_inventory(database, device_id):
+    """One inventory report for `device_id` as the relay stores it (its SQLite tables, written
+    while it runs, as a second relay sharing the database would): sections without the live
+    figures, the live overlay and findings, and two history lines."""
+    now = int(time.time() * 1000)
+    db = sqlite3.connect(database, timeout=30)
+    try:
+        with db:
+            sections = {
+                "system": {"hostname": "<b>conformance-pc</b>",
+                           "os": {"id": "debian", "version_id": "12"}},
+                "storage": {"filesystems": [{"mount_point": "/", "read_only": False}]},
+            }
+            for name, content in sections.items():
+                db.execute("INSERT INTO inventory_sections (device_id, name, hash, content, "
+                           "updated_at) VALUES (?, ?, ?, ?, ?)",
+                           (device_id, name, "sha256:" + "0" * 64, json.dumps(content), now))
+            live = {"overlay": {"storage": {"filesystems": [{"used_pct": 96}]}},
+                    "findings": [{"id": "disk.space", "severity": "critical"}]}
+            db.execute("INSERT INTO inventories (device_id, live, collected_at, reported_at, "
+                       "reports, deltas_since_full) VALUES (?, ?, ?, ?, 1, 0)",
+                       (device_id, json.dumps(live), now, now))
+            for kind, summary in (("inventory.first", "First inventory"),
+                                  ("software.installed", "Installed <i>zoom</i> 5.16")):
+                db.execute("INSERT INTO inventory_history (device_id, at, section, kind, "
+                           "summary, detail) VALUES (?, ?, ?, ?, ?, '{}')",
+                           (device_id, now, kind.split(".")[0], kind, summary))
+    finally:
+        db.close()
+
+
+
 class Checker:
     def __init__(self, spec, address, ca_file):
         self.spec = spec
@@ -616,6 +649,58 @@ def run_scenario(c, ctx):
     DD = DV + "/{device}"
     c.call("GET", DD, {"device": "D-1"}, token=tina, expect=200)
     c.call("GET", DD, {"device": "D-99"}, token=admin, expect=404, note="unknown device")
+    # --- the fleet inventory: D-1 has reported nothing yet, then one report is stored as the
+    # relay stores an agent's (its SQLite tables), with markup in a value.
+    DI = DD + "/inventory"
+    _, none_yet, _, _ = c.call("GET", DI, {"device": "D-1"}, token=admin, expect=404,
+                               note="no inventory yet")
+    if none_yet and none_yet["error"]["message"] != "D-1 has not reported an inventory yet":
+        mismatch("GET %s: %r" % (DI, none_yet), "GET " + DI)
+    c.call("GET", DI, {"device": "D-99"}, token=admin, expect=404, note="unknown device")
+    store_inventory(ctx["database"], 1)
+    _, inventory, _, _ = c.call("GET", DI, {"device": "D-1"}, token=tina, expect=200)
+    if inventory is not None:
+        composed = inventory.get("inventory", {})
+        if composed.get("storage", {}).get("filesystems", [{}])[0].get("used_pct") != 96 or \
+                composed.get("system", {}).get("hostname") != "<b>conformance-pc</b>":
+            mismatch("GET %s: the live overlay is not merged: %r" % (DI, inventory), "GET " + DI)
+    DH = DD + "/history"
+    _, history, _, _ = c.call("GET", DH, {"device": "D-1"}, token=admin, expect=200)
+    if history is not None and [h.get("kind") for h in history.get("changes", [])] != \
+            ["software.installed", "inventory.first"]:
+        mismatch("GET %s: not newest first: %r" % (DH, history), "GET " + DH)
+    c.call("GET", DH, {"device": "D-1"}, token=admin, query="limit=1&before=2", expect=200)
+    for bad in ("limit=0", "limit=1001", "before=x", "since=1"):
+        c.call("GET", DH, {"device": "D-1"}, token=admin, query=bad, expect=400, note=bad)
+    c.call("GET", DH, {"device": "D-99"}, token=admin, expect=404, note="unknown device")
+    c.call("GET", DH, {"device": "D-1"}, expect=401, note="no token")
+    IQ = "/api/v1/inventory"
+    _, found, _, _ = c.call("GET", IQ, token=admin, expect=200,
+                            query="q=storage.free_pct%3C10%20and%20hostname~conformance")
+    if found is not None and [d.get("id") for d in found.get("devices", [])] != ["D-1"]:
+        mismatch("GET %s: expected D-1: %r" % (IQ, found), "GET " + IQ)
+    c.call("GET", IQ, token=admin, query="q=hardware.vendor%3Ddell", expect=200, note="no match")
+    _, refused, _, _ = c.call("GET", IQ, token=admin, query="q=sofware.name%3Dx", expect=400,
+                              note="unknown field")
+    if refused is not None and refused["error"].get("column") != 1:
+        mismatch("GET %s: no column in %r" % (IQ, refused), "GET " + IQ)
+    c.call("GET", IQ, token=admin, expect=400, note="no q")
+    c.call("GET", IQ, token=admin, query="q=" + "a" * 4097, expect=400, note="q too long")
+    c.call("GET", IQ, query="q=online%3Dtrue", expect=401, note="no token")
+    IE = IQ + "/export"
+    _, _, headers, csv = c.call("GET", IE, token=admin, expect=200)
+    if not csv.startswith(b"id,hostname,") or b"\r\nD-1,conformance-pc," not in csv or \
+            not headers.get("content-type", "").startswith("text/csv"):
+        mismatch("GET %s: not the CSV export: %r %r" % (IE, headers, csv[:200]), "GET " + IE)
+    c.call("GET", IE, token=admin, query="format=json&q=group%3Ddefault", expect=200)
+    _, glpi, _, _ = c.call("GET", IE, token=admin, query="format=glpi", expect=200)
+    if glpi is not None and [d.get("deviceid") for d in glpi] != ["conformance-pc-D-1"]:
+        mismatch("GET %s: GLPI deviceids %r" % (IE, [d.get("deviceid") for d in glpi]),
+                 "GET " + IE)
+    c.call("GET", IE, token=admin, query="format=xml", expect=400, note="unknown format")
+    c.call("GET", IE, token=admin, query="format=csv&q=cpu.cores~4", expect=400,
+           note="bad filter")
+    c.call("GET", IE, expect=401, note="no token")
     DR = DD + "/revoke"
     c.call("POST", DR, {"device": "D-1"}, token=admin, body={}, expect=400, note="no reason")
     c.call("POST", DR, {"device": "D-1"}, token=tina, body={"reason": "x"}, expect=403,
@@ -1041,7 +1126,8 @@ def live_check(spec, relay_bin, agent_bin, console_bin):
         try:
             run_scenario(checker, {"start_agent": start_agent, "run_shell": run_shell,
                                    "receiver": receiver, "enroll_token": enroll_token,
-                                   "csr": csr.stdout})
+                                   "csr": csr.stdout,
+                                   "database": os.path.join(data, "tether.db")})
         except RuntimeError as e:
             mismatch("live: stopped early: %s" % e)
         check_webhook_requests(spec, checker, receiver)
