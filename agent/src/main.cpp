@@ -1,5 +1,7 @@
 // tether-agent: `support` starts an attended support session; `diag` reports on this PC's
 // health and `inventory` lists what it is made of, both without any relay.
+#include <paths.h>
+
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -81,6 +83,20 @@ int main(int argc, char** argv) {
       ->add_option("--max-retry-delay-ms", max_retry_delay_ms,
                    "Longest wait between reconnection attempts (default 60000)")
       ->check(CLI::Range(std::int64_t{1000}, std::int64_t{3600000}));
+  std::string service_utmp = _PATH_UTMP, inventory_interval = "6h", service_files_root;
+  std::int64_t renew_before_days = 0;
+  service->add_option("--utmp", service_utmp,
+                      "Where logins are recorded, for the consent policy (default " _PATH_UTMP ")");
+  service->add_option("--inventory-interval", inventory_interval,
+                      "Between inventory reports, e.g. 6h (default), 30m, 1d; jittered by 10 %");
+  service
+      ->add_option("--renew-before", renew_before_days,
+                   "Renew the certificate this many days before it expires (default: when a "
+                   "third of its lifetime is left)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{3650}));
+  service->add_option("--files-root", service_files_root,
+                      "Folder a technician may copy files in and out of in an unattended "
+                      "session (default: the service account's home)");
 
   namespace diag_ns = tether::agent::diag;
   diag_ns::ReportCommand report;
@@ -122,6 +138,18 @@ int main(int argc, char** argv) {
     options.state_dir = service_state_dir.empty() ? managed::default_state_dir()
                                                   : std::filesystem::path(service_state_dir);
     options.retry_cap = std::chrono::milliseconds(max_retry_delay_ms);
+    options.utmp = service_utmp;
+    const auto interval = managed::parse_interval(inventory_interval);
+    if (!interval) {
+      std::cerr << "tether-agent: --inventory-interval takes a duration such as 6h, 30m, 90s or "
+                   "1d (1 s to 365 days)\n";
+      return 2;
+    }
+    options.inventory_interval = *interval;
+    if (renew_before_days > 0) options.renew_before = std::chrono::hours(24 * renew_before_days);
+    options.thresholds = *thresholds;
+    options.files_root = service_files_root.empty() ? tether::agent::home_directory()
+                                                    : std::filesystem::path(service_files_root);
     return managed::run_service(options, std::cerr);
   }
 
