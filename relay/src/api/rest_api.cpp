@@ -13,6 +13,7 @@
 
 #include "auth/secrets.hpp"
 #include "broker/agent_connection.hpp"
+#include "broker/device_auth.hpp"
 #include "broker/session_broker.hpp"
 #include "broker/shell_recorder.hpp"
 #include "helpdesk/session_diff_entry.hpp"
@@ -20,6 +21,7 @@
 #include "helpdesk/snapshot_diff.hpp"
 #include "helpdesk/ticket_rules.hpp"
 #include "relay_context.hpp"
+#include "tether/protocol/diag_report.hpp"
 #include "tether/protocol/limits.hpp"
 #include "tether/protocol/message.hpp"
 #include "tether/protocol/support_code.hpp"
@@ -68,8 +70,7 @@ void note_session_started(Store& store, std::int64_t ticket_id, const std::strin
 
 // The scopes a technician asks for when joining: all of them unless the request names some.
 std::vector<std::string> requested_scopes(const json& body) {
-  static const std::vector<std::string> kAll = {"diagnostics", "shell", "files", "processes",
-                                                "logs"};
+  const auto& kAll = all_scopes();
   auto it = body.find("scopes");
   if (it == body.end() || it->is_null()) return kAll;
   if (!it->is_array() || it->empty() || it->size() > kAll.size()) {
@@ -510,6 +511,12 @@ asio::awaitable<json> RestApi::login(const json& body, const std::string& client
 
 asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
                                             const std::string& client_address) {
+  const bool by_device = body.contains("device");
+  if (by_device == body.contains("code")) {
+    fail(Error::bad_request,
+         "give either \"code\" (the user's support code) or \"device\" (a managed device)");
+  }
+  if (by_device) co_return co_await open_device_session(user, body);
   const auto code_text = text_field(body, "code", true, 64);
   const auto ticket_text = text_field(body, "ticket", true, 32);
   // Checked before the code is claimed: a bad request must not spend the user's code.
@@ -531,25 +538,13 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
     fail(code, std::move(message));
   };
 
-  const auto ticket_id = parse_object_id(ticket_text, 'T');
-  if (!ticket_id) fail(Error::not_found, "no such ticket " + ticket_text);
   auto code = protocol::SupportCode::parse(code_text);
+  const auto ticket = co_await workable_ticket(user, ticket_text);
   if (!code) failed(Error::code_invalid, "that is not a valid support code (check the digits)");
   const auto code_hash = sha256_hex(code->digits());
 
-  auto [ticket, record] = co_await context_.store.run([&, id = *ticket_id](Store& store) {
-    return std::pair(store.find_ticket(id), store.find_support_code(code_hash));
-  });
-  if (!ticket) fail(Error::not_found, "no such ticket " + ticket_text);
-  if (ticket->status == "closed" || ticket->status == "resolved") {
-    fail(Error::conflict, ticket_number(ticket->id) + " is " + ticket->status +
-                              "; reopen it first (`tether ticket reopen " +
-                              ticket_number(ticket->id) + " --reason …`)");
-  }
-  if (auto why = helpdesk::check_may_act(ticket_number(ticket->id), ticket->level, user.name,
-                                         user.role, user.level)) {
-    fail(Error::forbidden, *why);
-  }
+  auto record = co_await context_.store.run(
+      [&](Store& store) { return store.find_support_code(code_hash); });
   if (!record)
     failed(Error::code_invalid, "no session is waiting for support code " + code->display());
   if (record->session_id)
@@ -566,9 +561,9 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
   }
 
   // The code is claimed before the user is asked, so it can never start two sessions.
-  auto session = co_await context_.store.run([&, name = user.name, device = agent->device(),
-                                              id = *ticket_id](Store& store) {
-    auto created = store.create_session(id, name, "support_code", device, now());
+  auto session = co_await context_.store.run([&, name = user.name,
+                                              device = agent->device()](Store& store) {
+    auto created = store.create_session(ticket.id, name, "support_code", device, now());
     if (!store.claim_support_code(code_hash, created.id)) {
       store.end_session(created.id, now(), "support code already used");
       return std::optional<SessionRecord>{};
@@ -580,23 +575,101 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
     return std::optional<SessionRecord>(created);
   });
   if (!session) failed(Error::code_used, "support code " + code->display() + " was already used");
+  co_return co_await start_session(user, ticket, *session, agent, code_hash, scopes, std::nullopt);
+}
+
+asio::awaitable<Ticket> RestApi::workable_ticket(const User& user, const std::string& ticket_text) {
+  const auto ticket_id = parse_object_id(ticket_text, 'T');
+  if (!ticket_id) fail(Error::not_found, "no such ticket " + ticket_text);
+  auto ticket = co_await context_.store.run(
+      [id = *ticket_id](Store& store) { return store.find_ticket(id); });
+  if (!ticket) fail(Error::not_found, "no such ticket " + ticket_text);
+  if (ticket->status == "closed" || ticket->status == "resolved") {
+    fail(Error::conflict, ticket_number(ticket->id) + " is " + ticket->status +
+                              "; reopen it first (`tether ticket reopen " +
+                              ticket_number(ticket->id) + " --reason …`)");
+  }
+  if (auto why = helpdesk::check_may_act(ticket_number(ticket->id), ticket->level, user.name,
+                                         user.role, user.level)) {
+    fail(Error::forbidden, *why);
+  }
+  co_return *ticket;
+}
+
+asio::awaitable<json> RestApi::open_device_session(const User& user, const json& body) {
+  const auto device_text = text_field(body, "device", true, 32);
+  const auto ticket_text = text_field(body, "ticket", true, 32);
+  const auto device_id = parse_device_number(device_text);
+  if (!device_id) fail(Error::not_found, "no such device " + device_text);
+  const auto name = device_number(*device_id);
+  auto device = co_await context_.store.run(
+      [id = *device_id](Store& store) { return store.find_device(id); });
+  if (!device) fail(Error::not_found, "no such device " + name);
+  if (device->status == "revoked") fail(Error::forbidden, name + " is revoked");
+  const auto policy = context_.config.policy_for(device->group_name);
+  const auto group = device->group_name.empty() ? std::string("(no group)")
+                                                : "\"" + device->group_name + "\"";
+  if (!policy.unattended) {
+    fail(Error::forbidden, name + "'s group " + group +
+                               " does not allow unattended sessions (relay.json \"groups\"); "
+                               "ask the user for a support code");
+  }
+  auto scopes = body.contains("scopes") ? requested_scopes(body) : policy.scopes;
+  for (const auto& scope : scopes) {
+    if (std::find(policy.scopes.begin(), policy.scopes.end(), scope) == policy.scopes.end()) {
+      fail(Error::forbidden, name + "'s group " + group + " allows only: " +
+                                 scope_list(json(policy.scopes)));
+    }
+  }
+  const auto ticket = co_await workable_ticket(user, ticket_text);
+  auto agent = co_await context_.broker.device_connection(*device_id);
+  if (!agent) {
+    fail(Error::agent_offline,
+         name + " is offline" +
+             (device->last_seen_at
+                  ? " (last seen " + protocol::format_time(*device->last_seen_at) + ")"
+                  : std::string(" (never connected)")));
+  }
+  auto session = co_await context_.store.run([&, technician = user.name,
+                                              description = agent->device()](Store& store) {
+    auto created = store.create_session(ticket.id, technician, "device", description, now());
+    store.append_timeline(session_entry(
+        created, technician, "session.requested",
+        technician + " opened an unattended session on " + description + " (group " + group +
+            ", consent: " + policy.consent + "); waiting for the device's answer",
+        {{"device", name}, {"joined_by", "device"}, {"consent_policy", policy.consent}}));
+    return created;
+  });
+  co_return co_await start_session(user, ticket, session, agent,
+                                   SessionBroker::device_key(*device_id), scopes, policy.consent);
+}
+
+asio::awaitable<json> RestApi::start_session(const User& user, const Ticket& ticket,
+                                             const SessionRecord& requested,
+                                             std::shared_ptr<AgentConnection> agent,
+                                             const std::string& broker_key,
+                                             const std::vector<std::string>& scopes,
+                                             std::optional<std::string> consent_policy) {
+  const auto* session = &requested;
   agent->bind_session(session->id);
-  co_await context_.broker.attach_session(session->id, code_hash);
+  co_await context_.broker.attach_session(session->id, broker_key);
   spdlog::info("{} joined {} for {}; asking for consent", user.name, session_number(session->id),
-               ticket_number(*ticket_id));
+               ticket_number(ticket.id));
 
   protocol::JoinRequest join;
   join.id = next_request_id();
   join.session = session_number(session->id);
   join.technician = user.name;
-  join.ticket.number = ticket_number(*ticket_id);
-  join.ticket.title = ticket->title;
+  join.ticket.number = ticket_number(ticket.id);
+  join.ticket.title = ticket.title;
   join.scopes = scopes;
+  join.consent = std::move(consent_policy);
   auto answer = co_await agent->request(join, join.id, context_.config.consent_timeout);
 
   json consent;
   Error outcome = Error::ok;
   std::string refusal_by = "the user";
+  std::string refusal_reason;
   if (!answer) {
     outcome =
         answer.error() == Error::agent_timeout ? Error::consent_timeout : Error::agent_offline;
@@ -607,6 +680,11 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
                {"at", protocol::format_time(now())}};
     if (!reply->granted) outcome = Error::consent_refused;
     refusal_by = reply->by;
+  } else if (auto* error = std::get_if<protocol::ErrorMessage>(&*answer)) {
+    // A managed device refuses by policy with its reason (nobody can be asked, …).
+    outcome = Error::consent_refused;
+    refusal_by = "the device";
+    refusal_reason = protocol::printable_text(error->message.substr(0, 500));
   } else {
     outcome = Error::consent_refused;
   }
@@ -628,7 +706,9 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
                                           consent));
       note_session_started(store, session->ticket_id, name);
     } else {
-      const std::string why = outcome == Error::consent_refused ? refusal_by + " refused consent"
+      const std::string why = outcome == Error::consent_refused
+                                  ? refusal_by + " refused consent" +
+                                        (refusal_reason.empty() ? "" : ": " + refusal_reason)
                               : outcome == Error::consent_timeout
                                   ? "the user did not answer the consent prompt in time"
                                   : "the agent disconnected before the user answered";
@@ -646,7 +726,8 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
     agent->send(protocol::SessionEnd{
         join.session, outcome == Error::consent_refused ? "consent refused" : "no consent in time",
         "relay"});
-    fail(outcome, outcome == Error::consent_refused
+    fail(outcome, !refusal_reason.empty() ? refusal_reason
+                  : outcome == Error::consent_refused
                       ? "the user refused the session; nothing was shared"
                       : std::string(protocol::describe(outcome)));
   }

@@ -127,6 +127,17 @@ class RestApi {
       std::function<std::vector<TimelineEntry>(Ticket&, Store&)> change, bool check_level = true);
   boost::asio::awaitable<nlohmann::json> join_session(const User& user, const nlohmann::json& body,
                                                       const std::string& client_address);
+  /// An unattended session on a managed device (body "device"), as its group's policy allows.
+  boost::asio::awaitable<nlohmann::json> open_device_session(const User& user,
+                                                             const nlohmann::json& body);
+  /// The ticket named `ticket_text` if `user` may start a session on it now.
+  boost::asio::awaitable<Ticket> workable_ticket(const User& user, const std::string& ticket_text);
+  /// Asks the agent for consent to the requested session and records the answer; the session
+  /// is attached to the agent under `broker_key` (a code hash or a device key).
+  boost::asio::awaitable<nlohmann::json> start_session(
+      const User& user, const Ticket& ticket, const SessionRecord& requested,
+      std::shared_ptr<AgentConnection> agent, const std::string& broker_key,
+      const std::vector<std::string>& scopes, std::optional<std::string> consent_policy);
   boost::asio::awaitable<nlohmann::json> show_session(const User& user, std::int64_t id);
   boost::asio::awaitable<nlohmann::json> take_diagnostics(const User& user, std::int64_t id,
                                                           const nlohmann::json& body);

@@ -1,5 +1,6 @@
 #include "tether/relay/relay_config.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -44,7 +45,58 @@ std::function<void(const nlohmann::json&)> string_setter(std::string& target,
   };
 }
 
+GroupPolicy parse_group_policy(const std::string& name, const nlohmann::json& value) {
+  const std::string where = "groups[\"" + name + "\"]";
+  if (!value.is_object()) throw ConfigError(where + " must be an object");
+  GroupPolicy policy;
+  for (const auto& [key, field] : value.items()) {
+    if (key == "unattended") {
+      if (!field.is_boolean()) throw ConfigError(where + ".unattended must be true or false");
+      policy.unattended = field.get<bool>();
+    } else if (key == "consent") {
+      if (!field.is_string() || (field != "always" && field != "if_user_present" &&
+                                 field != "never")) {
+        throw ConfigError(where + ".consent must be \"always\", \"if_user_present\" or \"never\"");
+      }
+      policy.consent = field.get<std::string>();
+    } else if (key == "scopes") {
+      if (!field.is_array()) throw ConfigError(where + ".scopes must be a list");
+      policy.scopes.clear();
+      for (const auto& scope : field) {
+        const auto& known = all_scopes();
+        if (!scope.is_string() ||
+            std::find(known.begin(), known.end(), scope.get<std::string>()) == known.end()) {
+          throw ConfigError(where + ".scopes: use some of diagnostics, shell, files, processes, logs");
+        }
+        if (std::find(policy.scopes.begin(), policy.scopes.end(), scope.get<std::string>()) ==
+            policy.scopes.end()) {
+          policy.scopes.push_back(scope.get<std::string>());
+        }
+      }
+    } else {
+      throw ConfigError(where + ": unknown key \"" + key + "\"");
+    }
+  }
+  return policy;
+}
+
+nlohmann::json group_policy_json(const GroupPolicy& policy) {
+  return {{"unattended", policy.unattended}, {"consent", policy.consent}, {"scopes", policy.scopes}};
+}
+
 }  // namespace
+
+const std::vector<std::string>& all_scopes() {
+  static const std::vector<std::string> kAll = {"diagnostics", "shell", "files", "processes",
+                                                "logs"};
+  return kAll;
+}
+
+GroupPolicy RelayConfig::policy_for(const std::string& group) const {
+  if (auto it = groups.find(group); it != groups.end()) return it->second;
+  if (auto it = groups.find("*"); it != groups.end()) return it->second;
+  return {};
+}
 
 RelayConfig RelayConfig::load(const std::filesystem::path& data_dir) {
   RelayConfig config;
@@ -93,6 +145,13 @@ RelayConfig RelayConfig::load(const std::filesystem::path& data_dir) {
          }
          config.sla = value;
        }},
+      {"groups",
+       [&config](const nlohmann::json& value) {
+         if (!value.is_object()) throw ConfigError("groups must be an object of group policies");
+         for (const auto& [name, policy] : value.items()) {
+           config.groups[name] = parse_group_policy(name, policy);
+         }
+       }},
       {"webhooks",
        [&config](const nlohmann::json& value) {
          try {
@@ -134,6 +193,12 @@ nlohmann::json RelayConfig::to_json() const {
       {"device_certificate_days", device_certificate_validity.count()},
       {"sla", sla},
       {"webhooks", webhooks},
+      {"groups",
+       [this]() {
+         nlohmann::json out = nlohmann::json::object();
+         for (const auto& [name, policy] : groups) out[name] = group_policy_json(policy);
+         return out;
+       }()},
   };
 }
 

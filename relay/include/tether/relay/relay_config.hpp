@@ -5,8 +5,10 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +17,22 @@ namespace tether::relay {
 class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+/// The scopes a technician can ask for, in their usual order.
+const std::vector<std::string>& all_scopes();
+
+/// What a group of managed devices allows (relay.json "groups"; README "Group policy").
+struct GroupPolicy {
+  /// Technicians may open sessions on the group's devices without a support code.
+  bool unattended = false;
+  /// Whose consent an unattended session needs: "always" (a logged-in user's, so none
+  /// starts while nobody can answer), "if_user_present" (a logged-in user's, none when
+  /// nobody is logged in) or "never".
+  std::string consent = "always";
+  /// The most a session on the group's devices may be granted; all_scopes() by default.
+  std::vector<std::string> scopes = all_scopes();
+  bool operator==(const GroupPolicy&) const = default;
 };
 
 struct RelayConfig {
@@ -44,6 +62,12 @@ struct RelayConfig {
   /// How long a managed device's client certificate is valid ("device_certificate_days",
   /// 1 to 825; agents renew after two thirds of it).
   std::chrono::days device_certificate_validity{90};
+  /// Policy per device group; "*" applies to groups not named (and to devices without one).
+  /// Without an entry: GroupPolicy's defaults (no unattended sessions).
+  std::map<std::string, GroupPolicy> groups;
+
+  /// The policy of `group`: its entry, else "*", else the defaults.
+  GroupPolicy policy_for(const std::string& group) const;
 
   std::filesystem::path config_file() const { return data_dir / "relay.json"; }
   std::filesystem::path database_file() const { return data_dir / "tether.db"; }
