@@ -2,7 +2,8 @@
 // (online, last seen), reconnecting after the relay is killed, and the certificates the relay
 // must refuse: none, another CA's, a device revoked, one no longer current, another device's
 // identity claimed in the hello. Then what the service does for the relay: inventory reports
-// (a delta on the next connection) and renewing its certificate.
+// (a delta on the next connection), unattended sessions as the group's consent policy says,
+// and renewing its certificate.
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -10,6 +11,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utmpx.h>
 
 #include <csignal>
 #include <cstring>
@@ -180,6 +182,27 @@ class ManagedAgent : public RelayFixture {
     }
   }
 
+  /// A utmp file holding login records of `users` (none: an empty file), as login(1) writes it.
+  fs::path utmp_with(const std::string& name, const std::vector<std::string>& users) {
+    const auto file = dir_ / name;
+    std::ofstream(file).flush();
+    EXPECT_EQ(utmpxname(file.c_str()), 0);
+    setutxent();
+    int n = 0;
+    for (const auto& user : users) {
+      utmpx entry{};
+      entry.ut_type = USER_PROCESS;
+      entry.ut_pid = getpid();
+      const auto line = "pts/" + std::to_string(n++);
+      std::strncpy(entry.ut_line, line.c_str(), sizeof entry.ut_line);
+      std::strncpy(entry.ut_id, line.c_str() + 4, sizeof entry.ut_id);
+      std::strncpy(entry.ut_user, user.c_str(), sizeof entry.ut_user);
+      EXPECT_NE(pututxline(&entry), nullptr);
+    }
+    endutxent();
+    return file;
+  }
+
   /// "inventory: sent N of M sections (...)": N and M.
   static std::pair<int, int> sent_of(const std::string& line) {
     std::smatch match;
@@ -188,6 +211,13 @@ class ManagedAgent : public RelayFixture {
       return {-1, -1};
     }
     return {std::stoi(match[1]), std::stoi(match[2])};
+  }
+
+  /// relay.json "groups" letting every device (no group, "default", any other) be joined
+  /// unattended with `consent`.
+  static json unattended_policy(const std::string& consent) {
+    const json policy = {{"unattended", true}, {"consent", consent}};
+    return {{"", policy}, {"default", policy}, {"*", policy}};
   }
 
   std::string token_;
@@ -555,6 +585,96 @@ TEST_F(ManagedAgent, TheServiceReportsItsInventoryAndLaterOnlyWhatChanged) {
   // The package list did not change, so it was not sent and not rewritten.
   EXPECT_EQ(after["sections"]["software"], stored["sections"]["software"]) << after.dump();
   EXPECT_EQ(after["sections"]["software"]["hash"], stored["sections"]["software"]["hash"]);
+}
+
+TEST_F(ManagedAgent, AnUnattendedSessionRunsToolsAndEndsWithoutStoppingTheService) {
+  configure({{"groups", unattended_policy("never")}});
+  start_relay();
+  login();
+  const auto state = enroll("pc-1");
+  auto service = start_service(state, {"--utmp", utmp_with("utmp", {"alice"}).string()});
+  ASSERT_TRUE(service->wait_for_line("as D-1")) << service->out();
+  EXPECT_EQ(console_json({"ticket", "new", "--title", "Disk full"}).value("id", ""), "T-1");
+
+  auto [status, session] =
+      api(beast::http::verb::post, "/api/v1/sessions", json{{"device", "D-1"}, {"ticket", "T-1"}});
+  ASSERT_EQ(status, 201u) << session.dump() << relay_->err();
+  const auto id = session.value("id", "");
+  EXPECT_EQ(id, "S-1");
+  EXPECT_TRUE(
+      service->wait_for_line("session S-1 started unattended for admin (ticket T-1), "
+                             "consent policy never"))
+      << service->out();
+
+  auto exec = console({"exec", "S-1", "--", "echo", "unattended-ok"});
+  EXPECT_EQ(exec.status, 0) << exec.err;
+  EXPECT_NE(exec.out.find("unattended-ok"), std::string::npos) << exec.out;
+  auto diag = console({"diag", "S-1", "--section", "system"});
+  EXPECT_EQ(diag.status, 0) << diag.err;
+  EXPECT_TRUE(service->wait_for_line("The technician took a diagnostics snapshot."))
+      << service->out();
+
+  auto end = console({"session", "end", "S-1", "--note", "cleaned up"});
+  EXPECT_EQ(end.status, 0) << end.err;
+  EXPECT_TRUE(service->wait_for_line("session S-1 ended by admin")) << service->out();
+  // The service stays, connected; the ended session's tools are gone.
+  EXPECT_FALSE(service->wait(0ms).has_value());
+  EXPECT_NE(console({"exec", "S-1", "--", "true"}).status, 0);
+  EXPECT_EQ(console_json({"device", "show", "D-1"}).at("online"), true);
+}
+
+TEST_F(ManagedAgent, ConsentIfUserPresentIsRefusedWithTheReasonWhileSomeoneIsLoggedIn) {
+  configure({{"groups", unattended_policy("if_user_present")}});
+  start_relay();
+  login();
+  const auto state = enroll("pc-1");
+  EXPECT_EQ(console_json({"ticket", "new", "--title", "Disk full"}).value("id", ""), "T-1");
+
+  auto service = start_service(state, {"--utmp", utmp_with("busy", {"alice"}).string()});
+  ASSERT_TRUE(service->wait_for_line("as D-1")) << service->out();
+  auto [status, refusal] =
+      api(beast::http::verb::post, "/api/v1/sessions", json{{"device", "D-1"}, {"ticket", "T-1"}});
+  EXPECT_GE(status, 400u) << refusal.dump();
+  EXPECT_TRUE(service->wait_for_line(
+      "consent policy if_user_present: a user is logged in and this device's policy needs their "
+      "consent; ask them to run `tether-agent support` for an attended session"))
+      << service->out();
+
+  // Nobody logged in: the same policy lets the technician in.
+  service->signal(SIGTERM);
+  EXPECT_EQ(service->wait(10s), 0);
+  service = start_service(state, {"--utmp", utmp_with("idle", {}).string()});
+  ASSERT_TRUE(service->wait_for_line("as D-1")) << service->out();
+  auto [granted_status, session] =
+      api(beast::http::verb::post, "/api/v1/sessions", json{{"device", "D-1"}, {"ticket", "T-1"}});
+  EXPECT_EQ(granted_status, 201u) << session.dump();
+  EXPECT_TRUE(
+      service->wait_for_line("started unattended for admin (ticket T-1), consent policy "
+                             "if_user_present (nobody logged in)"))
+      << service->out();
+}
+
+TEST_F(ManagedAgent, ConsentAlwaysIsRefusedWithTheReason) {
+  configure({{"groups", unattended_policy("always")}});
+  start_relay();
+  login();
+  const auto state = enroll("pc-1");
+  EXPECT_EQ(console_json({"ticket", "new", "--title", "Disk full"}).value("id", ""), "T-1");
+  auto service = start_service(state, {"--utmp", utmp_with("busy", {"alice"}).string()});
+  ASSERT_TRUE(service->wait_for_line("as D-1")) << service->out();
+  auto [status, refusal] =
+      api(beast::http::verb::post, "/api/v1/sessions", json{{"device", "D-1"}, {"ticket", "T-1"}});
+  EXPECT_GE(status, 400u) << refusal.dump();
+  EXPECT_TRUE(
+      service->wait_for_line("refused session S-1 for admin (ticket T-1), consent policy "
+                             "always: a user is logged in"))
+      << service->out();
+  // The technician reads the device's reason.
+  EXPECT_EQ(refusal["error"].value("code", ""), "consent_refused") << refusal.dump();
+  EXPECT_NE(refusal["error"].value("message", "").find("ask them to run `tether-agent support`"),
+            std::string::npos)
+      << refusal.dump();
+  EXPECT_NE(console({"exec", "S-1", "--", "true"}).status, 0);
 }
 
 TEST_F(ManagedAgent, TheServiceRenewsItsCertificateAndConnectsWithTheNewOne) {
