@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <boost/beast/http/verb.hpp>
@@ -53,8 +54,10 @@ class FleetApi : public RelayFixture {
   void seed() {
     auto store = relay::SqliteStore::open(data_ / "tether.db");
     const auto now = std::chrono::system_clock::now();
-    auto make = [&](const std::string& host, const std::string& group) {
+    auto make = [&](const std::string& host, const std::string& group,
+                    json flags = json::object()) {
       relay::Device d;
+      d.identity_flags = std::move(flags);
       d.hostname = host;
       d.group_name = group;
       d.os = "Debian GNU/Linux 12 (bookworm)";
@@ -63,7 +66,10 @@ class FleetApi : public RelayFixture {
       return store->create_device(d).id;
     };
     const auto anna = make("pc-anna", "sales");
-    const auto formula = make(kFormula, "support");
+    // Enrolled from a clone of D-1's disk image, as identity matching flags it.
+    const auto formula =
+        make(kFormula, "support",
+             {{"possible_clone", true}, {"related", {"D-1"}}, {"reasons", {"machine-id"}}});
     const auto markup = make(std::string(kMarkup) + "\x1b[31m", "");
     make("pc-new", "sales");
 
@@ -327,12 +333,60 @@ TEST_F(FleetApi, DeviceShowHasAnInventoryBlock) {
   EXPECT_NE(show.out.find("findings:   1 critical"), std::string::npos) << show.out;
   EXPECT_NE(show.out.find("/ 95% used"), std::string::npos) << show.out;
 
+  EXPECT_EQ(show.out.find("identity:"), std::string::npos) << show.out;
+  auto clone = console({"device", "show", "D-2"});
+  ASSERT_EQ(clone.status, 0) << clone.err;
+  EXPECT_NE(clone.out.find("identity:   possible clone of D-1\n"), std::string::npos) << clone.out;
+
   auto fresh = console({"device", "show", "D-4"});
   ASSERT_EQ(fresh.status, 0) << fresh.err;
   EXPECT_NE(fresh.out.find("inventory:    none reported yet"), std::string::npos) << fresh.out;
   auto as_json = console_json({"device", "show", "D-4"});
   EXPECT_TRUE(as_json["inventory"].is_null());
   EXPECT_EQ(console_json({"device", "show", "D-1"})["inventory"]["reports"], 3);
+}
+
+// A real agent's inventory, reported over its managed connection, is queried like the
+// seeded ones: the relay's intake and this API agree on the stored shape.
+TEST_F(FleetApi, ARealServiceReportsAnInventoryThatQueriesSee) {
+  auto token = run({TETHER_RELAY_BIN, "token", "create", "--data", data_.string(), "--json"});
+  ASSERT_EQ(token.status, 0) << token.err;
+  const auto state = dir_ / "agent-state";
+  auto enroll = run({TETHER_AGENT_BIN, "enroll", "--relay", "wss://" + address_, "--fingerprint",
+                     fingerprint_, "--token", json::parse(token.out).at("token"), "--state-dir",
+                     state.string()});
+  ASSERT_EQ(enroll.status, 0) << enroll.err;
+  Process service({"/bin/sh", "-c",
+                   std::string("exec '") + TETHER_AGENT_BIN + "' service --state-dir '" +
+                       state.string() + "' 2>&1"});
+  ASSERT_TRUE(service.wait_for_line("inventory: sent ", 60s)) << service.out();
+
+  // This machine's OS id, as the agent reads it.
+  std::string os_id;
+  std::ifstream release("/etc/os-release");
+  for (std::string line; std::getline(release, line);) {
+    if (line.starts_with("ID=")) os_id = line.substr(3);
+  }
+  std::erase(os_id, '"');
+  ASSERT_FALSE(os_id.empty());
+  // The report is acknowledged after it is stored; the log line may come first.
+  json found;
+  for (const auto deadline = std::chrono::steady_clock::now() + 30s;
+       std::chrono::steady_clock::now() < deadline;) {
+    found = console_json({"inventory", "query", "id=D-5 and online=true and os.id=" + os_id});
+    if (found["count"] == 1) break;
+    std::this_thread::sleep_for(100ms);  // Polling interval, not synchronisation.
+  }
+  ASSERT_EQ(found["count"], 1) << found.dump();
+  EXPECT_EQ(found["devices"][0]["id"], "D-5");
+  EXPECT_FALSE(found["devices"][0]["os"].is_null());
+  EXPECT_EQ(console_json({"inventory", "query", "id=D-5 and os.id!=" + os_id})["count"], 0);
+  auto show = console({"device", "show", "D-5"});
+  ASSERT_EQ(show.status, 0) << show.err;
+  EXPECT_NE(show.out.find("inventory:    reported "), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("    cpu:        "), std::string::npos) << show.out;
+  auto history = console_json({"device", "history", "D-5"});
+  EXPECT_FALSE(history["changes"].empty()) << history.dump();
 }
 
 }  // namespace

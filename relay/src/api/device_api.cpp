@@ -92,6 +92,7 @@ asio::awaitable<json> RestApi::show_device(ApiRequest& r) {
   auto out = device_json(*device, online);
   out["revoked_reason"] = device->revoked_reason;
   out["revoked_at"] = optional_time(device->revoked_at);
+  out["identity_flags"] = device->identity_flags;  // {} unless enrollment noticed something
   co_return out;
 }
 
