@@ -67,6 +67,7 @@ TEST_F(UtmpFile, AMissingFileIsNobodyAnUnreadableOneIsUnknown) {
   auto missing = logged_in_users(dir_ / "no-such-utmp");
   ASSERT_TRUE(missing.has_value());
   EXPECT_TRUE(missing->empty());
+  EXPECT_FALSE(logged_in_users(dir_).has_value()) << "a directory is not a utmp file";
   if (geteuid() == 0) GTEST_SKIP() << "root reads any file";
   add(USER_PROCESS, "alice", "tty1");
   ASSERT_EQ(chmod(file_.c_str(), 0), 0);

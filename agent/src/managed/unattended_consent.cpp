@@ -1,6 +1,7 @@
 #include "managed/unattended_consent.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <utmpx.h>
 
@@ -17,7 +18,10 @@ std::optional<std::vector<std::string>> logged_in_users(const std::filesystem::p
     if (errno == ENOENT) return std::vector<std::string>{};
     return std::nullopt;
   }
+  struct stat info {};
+  const bool regular = ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
   ::close(fd);
+  if (!regular) return std::nullopt;  // A directory, a device: nothing getutxent can read.
   if (utmpxname(file.c_str()) != 0) return std::nullopt;
   std::vector<std::string> users;
   setutxent();

@@ -12,8 +12,8 @@ namespace tether::agent::managed {
 
 /// The user names of the USER_PROCESS records of the utmp file `file` (read with
 /// utmpxname/getutxent, so not thread-safe: call from one thread). An empty list when the file
-/// does not exist (nobody ever logged in on this boot); nullopt when it exists but cannot be
-/// read, which the caller must treat as "someone may be there".
+/// does not exist (nobody ever logged in on this boot); nullopt when it exists but is not a
+/// regular file or cannot be read, which the caller must treat as "someone may be there".
 std::optional<std::vector<std::string>> logged_in_users(const std::filesystem::path& file);
 
 /// What the service answers a join_request.
