@@ -4,10 +4,14 @@
 // Queries and exports load every device and inventory from the store, then compose, match and
 // write the rows on the compute thread: the store stays one short read, the network threads do
 // no CPU-heavy work, and one `now` judges every device of a request.
+#include <algorithm>
 #include <charconv>
 #include <map>
+#include <optional>
+#include <vector>
 
 #include "api/api_util.hpp"
+#include "broker/device_auth.hpp"
 #include "broker/session_broker.hpp"
 #include "fleet/fleet_view.hpp"
 #include "fleet/glpi_export.hpp"
@@ -26,10 +30,6 @@ namespace {
 
 constexpr std::size_t kDefaultHistory = 100;
 constexpr std::size_t kMaxHistory = 1000;
-
-std::string device_label(std::int64_t id) {
-  return "D-" + std::to_string(id);
-}
 
 std::int64_t device_param(const ApiRequest& r) {
   auto id = parse_object_id(r.params.at(0), 'D');
@@ -118,8 +118,8 @@ asio::awaitable<json> RestApi::device_inventory(ApiRequest& r) {
     auto device = store.find_device(id);
     return std::pair(device, device ? store.device_inventory(id) : std::nullopt);
   });
-  if (!device) fail(Error::not_found, "no such device " + device_label(id));
-  if (!inventory) fail(Error::not_found, device_label(id) + " has not reported an inventory yet");
+  if (!device) fail(Error::not_found, "no such device " + device_number(id));
+  if (!inventory) fail(Error::not_found, device_number(id) + " has not reported an inventory yet");
   const auto reported_at = inventory->reported_at;
   const auto reports = inventory->reports;
   json sections = json::object();
@@ -129,7 +129,7 @@ asio::awaitable<json> RestApi::device_inventory(ApiRequest& r) {
   }
   auto composed = co_await context_.store.compute(
       [inventory = std::move(*inventory)] { return fleet::compose_inventory(inventory); });
-  co_return json{{"device", device_label(id)},
+  co_return json{{"device", device_number(id)},
                  {"collected_at", composed["collected_at"]},
                  {"reported_at", protocol::format_time(reported_at)},
                  {"reports", reports},
@@ -151,10 +151,10 @@ asio::awaitable<json> RestApi::device_history(ApiRequest& r) {
     if (device) changes = store.inventory_history(id, static_cast<std::size_t>(limit), before);
     return std::pair(std::move(device), std::move(changes));
   });
-  if (!device) fail(Error::not_found, "no such device " + device_label(id));
+  if (!device) fail(Error::not_found, "no such device " + device_number(id));
   json list = json::array();
   for (const auto& c : changes) list.push_back(change_json(c));
-  co_return json{{"device", device_label(id)}, {"changes", std::move(list)}};
+  co_return json{{"device", device_number(id)}, {"changes", std::move(list)}};
 }
 
 asio::awaitable<json> RestApi::query_inventory(ApiRequest& r) {
