@@ -204,9 +204,12 @@ std::string identity_line(const json& flags) {
   std::vector<std::string> parts;
   if (json_member(flags, "possible_clone") == true) parts.push_back("possible clone of" + others);
   if (json_member(flags, "conflict") == true) parts.push_back("conflict with" + others);
-  if (const auto& n = json_member(flags, "reenrolled"); n.is_number_integer() && n.get<int>() > 0) {
-    parts.push_back("re-enrolled " + std::to_string(n.get<int>()) + "×");
+  // A count in the store's notes, a flag in the enrollment's answer: either reads the same.
+  if (const auto& n = json_member(flags, "reenrolled");
+      n == true || (n.is_number_integer() && n.get<long long>() > 0)) {
+    parts.push_back("re-enrolled (same machine, new certificate)");
   }
+
   for (auto& part : parts) {
     while (!part.empty() && part.back() == ' ') part.pop_back();
   }
