@@ -8,6 +8,8 @@
 #include "api/rest_api.hpp"
 #include "relay_context.hpp"
 #include "tether/protocol/time_format.hpp"
+#include "broker/device_auth.hpp"
+#include "fleet/identity_report.hpp"
 #include "tether/relay/certificate_authority.hpp"
 #include "tether/relay/password_hasher.hpp"
 
@@ -70,6 +72,23 @@ json read_identity(const json& body) {
           {"macs", string_list(identity, "macs", 64)}};
 }
 
+// A match this sure is the same machine: it keeps its device.
+constexpr int kReenrollConfidence = 85;
+
+// What matching noticed, stored with the device and shown by `tether device show`.
+json identity_flags(const fleet::IdentityMatch& match) {
+  json flags = json::object();
+  if (match.device_id && match.confidence >= kReenrollConfidence) {
+    flags["reenrolled"] = true;
+    flags["confidence"] = match.confidence;
+  }
+  if (match.possible_clone) flags["possible_clone"] = true;
+  if (match.conflict) flags["conflict"] = true;
+  if (!match.related_devices.empty()) flags["related"] = match.related_devices;
+  if (!match.reasons.empty() && !flags.empty()) flags["reasons"] = match.reasons;
+  return flags;
+}
+
 }  // namespace
 
 asio::awaitable<json> RestApi::enroll(ApiRequest& r) {
@@ -107,7 +126,19 @@ asio::awaitable<json> RestApi::enroll(ApiRequest& r) {
   fields.identity.erase("hostname");
   fields.identity.erase("os");
   fields.enrolled_at = now();
-  auto device = co_await context_.store.run([hash = sha256_hex(token), fields](Store& store) {
+  // One machine, one device: a machine the relay already knows (same firmware ids, or the
+  // same OS install on the same disk, …; fleet/device_identity.hpp) gets its device back
+  // with a new certificate; a clone or a conflict is enrolled as a new device and flagged.
+  auto device = co_await context_.store.run([hash = sha256_hex(token), fields](
+                                                Store& store) mutable {
+    const auto incoming = fleet::enrollment_identity(fields.identity, fields.hostname);
+    const auto match = fleet::match_identity(incoming, fleet::known_devices(store.list_devices()));
+    fields.identity_flags = identity_flags(match);
+    if (match.device_id && match.confidence >= kReenrollConfidence) {
+      if (auto id = parse_device_number(*match.device_id)) {
+        return store.reenroll_device(hash, *id, fields);
+      }
+    }
     return store.enroll_device(hash, fields);
   });
   if (!device) {
@@ -130,12 +161,18 @@ asio::awaitable<json> RestApi::enroll(ApiRequest& r) {
     store.update_device_certificate(id, issued.fingerprint_hex, issued.serial_hex,
                                     issued.not_after);
   });
-  spdlog::info("enrolled {} ({}) in group {} from {}", device_id, shorten(fields.hostname, 64),
-               device->group_name, r.client_address);
+  const bool reenrolled = device->identity_flags.value("reenrolled", false);
+  spdlog::info("{} {} ({}) in group {} from {}{}", reenrolled ? "re-enrolled" : "enrolled",
+               device_id, shorten(fields.hostname, 64), device->group_name, r.client_address,
+               device->identity_flags.value("possible_clone", false)
+                   ? "; possible clone of " + device->identity_flags["related"].dump()
+                   : std::string());
 
   const auto renew_after = issued.not_after - (issued.not_after - issued.not_before) / 3;
   co_return json{
       {"device", device_id},
+      {"reenrolled", reenrolled},
+      {"identity_flags", device->identity_flags},
       {"group", device->group_name},
       {"certificate", issued.certificate_pem},
       {"ca_certificate", ca.first->certificate_pem},

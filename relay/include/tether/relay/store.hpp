@@ -175,7 +175,7 @@ struct Device {
   /// until the device first connects with the new one; empty otherwise.
   std::string previous_fingerprint;
   /// What identity matching noticed at enrollment: {"possible_clone": bool, "conflict": bool,
-  /// "related": ["D-3"], "reasons": [...], "reenrolled": n}; {} when nothing.
+  /// "related": ["D-3"], "reasons": [...], "reenrolled": true, "confidence": 95}; {} when nothing.
   nlohmann::json identity_flags = nlohmann::json::object();
 };
 
