@@ -93,34 +93,50 @@ int run_cli(int argc, char** argv) {
   // tether session …
   auto* session = app.add_subcommand("session", "Remote sessions");
   session->require_subcommand(1);
-  std::string code, session_id, note;
+  std::string code, device, session_id, note;
+  std::vector<std::string> scopes;
+  // join (support code) and open (managed device) ask the relay the same way and print the
+  // same answer.
+  auto start = [&](json body, const char* waiting) {
+    std::cerr << waiting << std::endl;
+    body["ticket"] = ticket_id;
+    if (!scopes.empty()) body["scopes"] = scopes;
+    // The relay holds the request while the user or the device decides (up to its consent
+    // timeout).
+    const auto s =
+        ApiClient::from_saved_credentials().post("/sessions", body, std::chrono::seconds(3700));
+    print(s, as_json, [](const json& v) {
+      std::string granted;
+      for (const auto& scope : v["consent"].value("scopes", json::array())) {
+        granted += (granted.empty() ? "" : ", ") + scope.get<std::string>();
+      }
+      return v.value("id", "?") + " started on " + v.value("device", "?") + " for " +
+             v.value("ticket", "?") + " (allowed: " + granted + ")\n";
+    });
+  };
+  auto add_start_options = [&](CLI::App* command) {
+    command->add_option("--ticket", ticket_id, "Ticket the session belongs to, e.g. T-1")
+        ->required();
+    command->add_flag("--json", as_json, "Print JSON");
+    command
+        ->add_option("--scopes", scopes,
+                     "What to ask for (default all the policy allows): diagnostics, shell, "
+                     "files, processes, logs")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"diagnostics", "shell", "files", "processes", "logs"}));
+  };
   auto* join = session->add_subcommand("join", "Join the user's PC by support code");
   join->add_option("CODE", code, "The support code the user reads out")->required();
-  join->add_option("--ticket", ticket_id, "Ticket the session belongs to, e.g. T-1")->required();
-  join->add_flag("--json", as_json, "Print JSON");
-  std::vector<std::string> scopes;
-  join->add_option("--scopes", scopes,
-                   "What to ask the user for (default all): diagnostics, shell, files, "
-                   "processes, logs")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"diagnostics", "shell", "files", "processes", "logs"}));
+  add_start_options(join);
   join->callback([&] {
-    action = [&] {
-      std::cerr << "Waiting for the user to accept the session..." << std::endl;
-      json body{{"code", code}, {"ticket", ticket_id}};
-      if (!scopes.empty()) body["scopes"] = scopes;
-      // The relay holds the request while the user decides (up to its consent timeout).
-      const auto s =
-          ApiClient::from_saved_credentials().post("/sessions", body, std::chrono::seconds(3700));
-      print(s, as_json, [](const json& v) {
-        std::string granted;
-        for (const auto& scope : v["consent"].value("scopes", json::array())) {
-          granted += (granted.empty() ? "" : ", ") + scope.get<std::string>();
-        }
-        return v.value("id", "?") + " started on " + v.value("device", "?") + " for " +
-               v.value("ticket", "?") + " (allowed: " + granted + ")\n";
-      });
-    };
+    action = [&] { start({{"code", code}}, "Waiting for the user to accept the session..."); };
+  });
+  auto* open = session->add_subcommand(
+      "open", "Open an unattended session on a managed device, when its group's policy allows");
+  open->add_option("--device", device, "The managed device, e.g. D-1")->required();
+  add_start_options(open);
+  open->callback([&] {
+    action = [&] { start({{"device", device}}, "Asking the device..."); };
   });
   auto* end = session->add_subcommand("end", "End a session");
   end->add_option("SESSION", session_id, "Session, e.g. S-1")->required();

@@ -596,11 +596,9 @@ TEST_F(ManagedAgent, AnUnattendedSessionRunsToolsAndEndsWithoutStoppingTheServic
   ASSERT_TRUE(service->wait_for_line("as D-1")) << service->out();
   EXPECT_EQ(console_json({"ticket", "new", "--title", "Disk full"}).value("id", ""), "T-1");
 
-  auto [status, session] =
-      api(beast::http::verb::post, "/api/v1/sessions", json{{"device", "D-1"}, {"ticket", "T-1"}});
-  ASSERT_EQ(status, 201u) << session.dump() << relay_->err();
-  const auto id = session.value("id", "");
-  EXPECT_EQ(id, "S-1");
+  const auto session = console_json({"session", "open", "--device", "D-1", "--ticket", "T-1"});
+  EXPECT_EQ(session.value("id", ""), "S-1") << relay_->err();
+  EXPECT_EQ(session.value("joined_by", ""), "device") << session.dump();
   EXPECT_TRUE(
       service->wait_for_line("session S-1 started unattended for admin (ticket T-1), "
                              "consent policy never"))
@@ -621,6 +619,19 @@ TEST_F(ManagedAgent, AnUnattendedSessionRunsToolsAndEndsWithoutStoppingTheServic
   EXPECT_FALSE(service->wait(0ms).has_value());
   EXPECT_NE(console({"exec", "S-1", "--", "true"}).status, 0);
   EXPECT_EQ(console_json({"device", "show", "D-1"}).at("online"), true);
+  // Tied to the ticket and on its timeline like any session.
+  std::string kinds;
+  for (const auto& entry : console_json({"ticket", "show", "T-1"}).value("timeline", json::array())) {
+    kinds += entry.value("kind", "") + " ";
+    if (entry.value("kind", "") == "session.requested") {
+      EXPECT_NE(entry.value("summary", "").find("opened an unattended session on"),
+                std::string::npos)
+          << entry.dump();
+    }
+  }
+  for (const char* kind : {"session.requested", "consent.granted", "command.run", "diagnostics.diff", "session.ended"}) {
+    EXPECT_NE(kinds.find(kind), std::string::npos) << kind << " not in " << kinds;
+  }
 }
 
 TEST_F(ManagedAgent, ConsentIfUserPresentIsRefusedWithTheReasonWhileSomeoneIsLoggedIn) {
