@@ -72,6 +72,10 @@ int main(int argc, char** argv) {
                      "Where the key and certificate go (default /var/lib/tether-agent as root, "
                      "else ~/.local/state/tether-agent)");
   enroll->add_flag("--force", enroll_force, "Replace an existing enrollment");
+  std::string enroll_root = "/";
+  enroll->add_option("--root", enroll_root,
+                     "Read the machine's identity under this directory (a mounted "
+                     "installation); default /");
 
   std::string service_state_dir;
   std::int64_t max_retry_delay_ms = 60000;
@@ -167,6 +171,7 @@ int main(int argc, char** argv) {
     options.state_dir =
         state_dir.empty() ? managed::default_state_dir() : std::filesystem::path(state_dir);
     options.force = enroll_force;
+    options.root = enroll_root;
     return managed::run_enroll(options, std::cout, std::cerr);
   }
   auto granted = tether::agent::parse_scope_list(grant);

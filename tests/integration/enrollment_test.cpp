@@ -266,21 +266,28 @@ TEST_F(Enroll, RepeatedBadTokensFromOneAddressAreRateLimited) {
   EXPECT_EQ(count_devices(), 0);
 }
 
-TEST_F(Enroll, AnEnrolledStateDirIsReplacedOnlyWithForce) {
+TEST_F(Enroll, AnEnrolledStateDirIsReplacedOnlyWithForceAndTheMachineKeepsItsDevice) {
   start_relay();
   const auto state = dir_ / "state";
-  ASSERT_EQ(enroll(create_token(), state).status, 0);
+  const auto root = machine_root(dir_, "pc");
+  ASSERT_EQ(enroll(create_token(), state, {"--root", root.string()}).status, 0);
   const auto key_before = read(state / "device.key");
-  const auto again = enroll(create_token(), state);
+  const auto again = enroll(create_token(), state, {"--root", root.string()});
   EXPECT_EQ(again.status, 2);
   EXPECT_NE(again.err.find("already holds an enrollment; use --force"), std::string::npos)
       << again.err;
   EXPECT_EQ(read(state / "device.key"), key_before);
-  const auto forced = enroll(create_token(), state, {"--force"});
+  // The same machine enrolled again: the relay gives it its device back, with the new key.
+  const auto forced = enroll(create_token(), state, {"--force", "--root", root.string()});
   ASSERT_EQ(forced.status, 0) << forced.err;
-  EXPECT_NE(forced.out.find("enrolled as D-2"), std::string::npos) << forced.out;
+  EXPECT_NE(forced.out.find("re-enrolled as D-1"), std::string::npos) << forced.out;
+  EXPECT_NE(forced.out.find("its earlier certificate no longer works"), std::string::npos);
   EXPECT_NE(read(state / "device.key"), key_before);
-  EXPECT_EQ(json::parse(read(state / "agent.json"))["device"], "D-2");
+  EXPECT_EQ(json::parse(read(state / "agent.json"))["device"], "D-1");
+  // Another machine is another device.
+  const auto other = enroll(create_token(), dir_ / "other", {"--root", machine_root(dir_, "pc-2").string()});
+  ASSERT_EQ(other.status, 0) << other.err;
+  EXPECT_NE(other.out.find("enrolled as D-2"), std::string::npos) << other.out;
 }
 
 TEST_F(Enroll, ACaFileInsteadOfAFingerprintIsRememberedInAgentJson) {

@@ -129,8 +129,11 @@ class ManagedAgent : public RelayFixture {
   /// Enrolls a state directory under the test dir; returns its path.
   fs::path enroll(const std::string& name) {
     const auto state = dir_ / name;
+    // Each name a machine of its own, whatever this host's ids (the relay would otherwise
+    // re-enroll the same machine as the same device).
     auto result = run({TETHER_AGENT_BIN, "enroll", "--relay", "wss://" + address_, "--fingerprint",
-                       fingerprint_, "--token", create_token(), "--state-dir", state.string()});
+                       fingerprint_, "--token", create_token(), "--state-dir", state.string(),
+                       "--root", machine_root(dir_, name).string()});
     EXPECT_EQ(result.status, 0) << result.err;
     return state;
   }

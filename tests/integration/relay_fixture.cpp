@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
+#include <functional>
 #include <random>
 
 namespace tether::testing {
@@ -109,6 +111,24 @@ std::string digits_of(const std::string& line) {
     if (c >= '0' && c <= '9') digits.push_back(c);
   }
   return digits;
+}
+
+std::filesystem::path machine_root(const std::filesystem::path& dir, const std::string& name) {
+  const auto root = dir / (name + "-root");
+  std::filesystem::create_directories(root / "etc");
+  std::filesystem::create_directories(root / "sys/class/dmi/id");
+  // Distinct, well-formed, not placeholders: derived from the name's hash.
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016zx%016zx", std::hash<std::string>{}(name),
+                std::hash<std::string>{}(name + "!"));
+  const std::string id(hex, 32);
+  std::ofstream(root / "etc/machine-id") << id << "\n";
+  std::ofstream(root / "sys/class/dmi/id/product_uuid")
+      << id.substr(0, 8) << "-" << id.substr(8, 4) << "-" << id.substr(12, 4) << "-"
+      << id.substr(16, 4) << "-" << id.substr(20, 12) << "\n";
+  std::ofstream(root / "sys/class/dmi/id/product_serial") << "SN" << id.substr(0, 10) << "\n";
+  std::ofstream(root / "sys/class/dmi/id/board_serial") << "BD" << id.substr(10, 10) << "\n";
+  return root;
 }
 
 }  // namespace tether::testing

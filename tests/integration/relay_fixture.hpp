@@ -46,6 +46,12 @@ class RelayFixture : public ::testing::Test {
   std::unique_ptr<Process> relay_;
 };
 
+/// A machine's identity files under `dir`/`name` (etc/machine-id and the SMBIOS UUID and
+/// serials in sys/class/dmi/id), distinct per `name`, for `tether-agent enroll --root`: tests
+/// that enroll several devices from one host make them different machines, whatever the
+/// host's own ids are. Returns the root.
+std::filesystem::path machine_root(const std::filesystem::path& dir, const std::string& name);
+
 /// The 9 digits from an agent's "support code: 123 456 789" line.
 std::string digits_of(const std::string& line);
 

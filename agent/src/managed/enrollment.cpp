@@ -160,7 +160,7 @@ int run_enroll(const EnrollOptions& options, std::ostream& out, std::ostream& er
     return kEnrollUsage;
   }
   try {
-    const json identity = machine_identity();
+    const json identity = machine_identity(options.root);
     const auto key = make_key_and_request(identity["hostname"].get<std::string>());
     const json request = {{"token", options.token}, {"csr", key.csr_pem}, {"identity", identity}};
 
@@ -207,9 +207,20 @@ int run_enroll(const EnrollOptions& options, std::ostream& out, std::ostream& er
       return kEnrollFailed;
     }
     write_enrollment(options.state_dir, enrollment, options.force);
-    out << "enrolled as " << enrollment.state.device << " (group " << enrollment.state.group
-        << "); certificate valid until " << enrollment.state.not_after << "\n"
-        << "state: " << options.state_dir.string() << "\n";
+    const bool reenrolled = body.value("reenrolled", false);
+    out << (reenrolled ? "re-enrolled as " : "enrolled as ") << enrollment.state.device
+        << " (group " << enrollment.state.group << "); certificate valid until "
+        << enrollment.state.not_after << "\n";
+    if (reenrolled) {
+      out << "The relay knew this machine as " << enrollment.state.device
+          << "; its earlier certificate no longer works.\n";
+    }
+    const auto flags = body.value("identity_flags", json::object());
+    if (flags.is_object() && flags.value("possible_clone", false)) {
+      out << "Note: the relay flagged this machine as a possible clone of "
+          << flags.value("related", json::array()).dump() << " (same installation, other hardware).\n";
+    }
+    out << "state: " << options.state_dir.string() << "\n";
     return kEnrollOk;
   } catch (const std::exception& e) {
     err << "tether-agent: enrollment failed: " << e.what() << "\n";

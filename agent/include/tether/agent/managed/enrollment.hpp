@@ -25,6 +25,9 @@ struct EnrollOptions {
   std::string token;
   std::filesystem::path state_dir;
   bool force = false;  ///< Replace an existing enrollment.
+  /// Where the machine's identity is read (machine-id, SMBIOS ids, NICs): "/" for this PC, a
+  /// mounted image's root to enroll that installation.
+  std::filesystem::path root = "/";
   std::chrono::seconds timeout{30};
 };
 
