@@ -637,6 +637,44 @@ TEST_F(ManagedAgent, AnUnattendedSessionRunsToolsAndEndsWithoutStoppingTheServic
   }
 }
 
+TEST_F(ManagedAgent, TheGroupPolicyDecidesWhetherAndWithWhichScopesAnUnattendedSessionOpens) {
+  configure({{"groups",
+              {{"lab", {{"unattended", true}, {"consent", "never"}, {"scopes", {"diagnostics"}}}},
+               {"*", {{"unattended", false}}}}}});
+  start_relay();
+  login();
+  auto token = run({TETHER_RELAY_BIN, "token", "create", "--data", data_.string(), "--group",
+                    "lab", "--json"});
+  ASSERT_EQ(token.status, 0) << token.err;
+  const auto lab = dir_ / "lab-pc";
+  ASSERT_EQ(run({TETHER_AGENT_BIN, "enroll", "--relay", "wss://" + address_, "--fingerprint",
+                 fingerprint_, "--token", json::parse(token.out).value("token", ""),
+                 "--state-dir", lab.string(), "--root", machine_root(dir_, "lab-pc").string()})
+                .status,
+            0);
+  const auto other = enroll("pc-2");  // group "default": no unattended sessions
+  auto lab_service = start_service(lab);
+  auto other_service = start_service(other);
+  ASSERT_TRUE(lab_service->wait_for_line("as D-1")) << lab_service->out();
+  ASSERT_TRUE(other_service->wait_for_line("as D-2")) << other_service->out();
+  EXPECT_EQ(console_json({"ticket", "new", "--title", "Check"}).value("id", ""), "T-1");
+
+  auto refused = console({"session", "open", "--device", "D-2", "--ticket", "T-1"});
+  EXPECT_NE(refused.status, 0);
+  EXPECT_NE(refused.err.find("D-2's group \"default\" does not allow unattended sessions"),
+            std::string::npos)
+      << refused.err;
+  auto too_much =
+      console({"session", "open", "--device", "D-1", "--ticket", "T-1", "--scopes", "shell"});
+  EXPECT_NE(too_much.status, 0);
+  EXPECT_NE(too_much.err.find("D-1's group \"lab\" allows only: diagnostics"), std::string::npos)
+      << too_much.err;
+  // Without --scopes: what the policy allows.
+  const auto opened = console_json({"session", "open", "--device", "D-1", "--ticket", "T-1"});
+  EXPECT_EQ(opened["consent"]["scopes"], json::array({"diagnostics"})) << opened.dump();
+  EXPECT_NE(console({"exec", opened.value("id", ""), "--", "true"}).status, 0);
+}
+
 TEST_F(ManagedAgent, ConsentIfUserPresentIsRefusedWithTheReasonWhileSomeoneIsLoggedIn) {
   configure({{"groups", unattended_policy("if_user_present")}});
   start_relay();

@@ -106,5 +106,45 @@ TEST_F(RelayConfigTest, DeviceCertificateDaysDefaultsToNinetyAndIsBounded) {
   }
 }
 
+TEST_F(RelayConfigTest, GroupPoliciesNameTheirGroupOrTheDefaultAndRoundTrip) {
+  // Without any entry no group allows unattended sessions.
+  EXPECT_EQ(RelayConfig{}.policy_for("lab"), GroupPolicy{});
+  EXPECT_FALSE(GroupPolicy{}.unattended);
+  EXPECT_EQ(GroupPolicy{}.consent, "always");
+  EXPECT_EQ(GroupPolicy{}.scopes, all_scopes());
+
+  write(R"({"groups": {"servers": {"unattended": true, "consent": "never",
+                                   "scopes": ["shell", "diagnostics", "shell"]},
+                       "*": {"unattended": true, "consent": "if_user_present"}}})");
+  const auto loaded = RelayConfig::load(dir_);
+  const auto servers = loaded.policy_for("servers");
+  EXPECT_TRUE(servers.unattended);
+  EXPECT_EQ(servers.consent, "never");
+  EXPECT_EQ(servers.scopes, (std::vector<std::string>{"shell", "diagnostics"}));
+  const auto other = loaded.policy_for("lab");  // not named: "*"
+  EXPECT_TRUE(other.unattended);
+  EXPECT_EQ(other.consent, "if_user_present");
+  EXPECT_EQ(other.scopes, all_scopes());
+  EXPECT_EQ(loaded.policy_for(""), other);
+
+  write(loaded.to_json().dump());
+  EXPECT_EQ(RelayConfig::load(dir_).groups, loaded.groups);
+}
+
+TEST_F(RelayConfigTest, BadGroupPoliciesAreRefusedWithTheGroupNamed) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"groups": []})", "groups must be an object"},
+      {R"({"groups": {"lab": true}})", "groups[\"lab\"] must be an object"},
+      {R"({"groups": {"lab": {"unattended": "yes"}}})", "groups[\"lab\"].unattended must be"},
+      {R"({"groups": {"lab": {"consent": "sometimes"}}})", "groups[\"lab\"].consent must be"},
+      {R"({"groups": {"lab": {"scopes": ["root"]}}})", "groups[\"lab\"].scopes: use some of"},
+      {R"({"groups": {"lab": {"unatended": true}}})", "groups[\"lab\"]: unknown key \"unatended\""},
+  };
+  for (const auto& [text, expected] : cases) {
+    write(text);
+    EXPECT_NE(load_error().find(expected), std::string::npos) << text << ": " << load_error();
+  }
+}
+
 }  // namespace
 }  // namespace tether::relay
