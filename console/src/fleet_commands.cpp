@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -27,6 +28,7 @@ struct InventoryState {
   std::string filter;
   std::string format = "csv";
   std::string out;
+  std::string out_dir;
   bool as_json = false;
 };
 
@@ -174,9 +176,39 @@ void write_file(const std::string& file, const std::string& content) {
   if (ec) throw CommandError("cannot set the permissions of " + file + ": " + ec.message());
 }
 
+// A GLPI deviceid as a file name: letters, digits, ".", "_" and "-" kept, the rest "_", never
+// empty, never a dot file.
+std::string file_name_of(const json& document, std::size_t index) {
+  std::string name;
+  if (auto it = document.find("deviceid"); it != document.end() && it->is_string()) {
+    for (char c : it->get<std::string>().substr(0, 128)) {
+      const bool keep = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' ||
+                        c == '_' || c == '-';
+      name += keep ? c : '_';
+    }
+  }
+  if (name.empty() || name.front() == '.') name = "device-" + std::to_string(index + 1) + name;
+  return name + ".json";
+}
+
+// One GLPI document per file in `dir` (what glpi-injector and GLPI's inventory endpoint take).
+void write_glpi_files(const std::string& dir, const json& documents) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw CommandError("cannot create " + dir + ": " + ec.message());
+  for (std::size_t i = 0; i < documents.size(); ++i) {
+    write_file((fs::path(dir) / file_name_of(documents[i], i)).string(),
+               documents[i].dump(2) + "\n");
+  }
+}
+
 void run_export(const InventoryState& state) {
   if (state.format != "csv" && state.format != "json" && state.format != "glpi") {
     throw CommandError("--format must be csv, json or glpi", 2);
+  }
+  if (!state.out_dir.empty() && (state.format != "glpi" || !state.out.empty())) {
+    throw CommandError("--out-dir is for --format glpi (one file per device), without --out", 2);
   }
   const auto response =
       fetch("/inventory/export" + query_string({{"format", state.format}, {"q", state.filter}}));
@@ -190,6 +222,12 @@ void run_export(const InventoryState& state) {
     count = rows.size();
   }
   const std::string what = std::to_string(count) + (count == 1 ? " device" : " devices");
+  if (!state.out_dir.empty()) {
+    write_glpi_files(state.out_dir, json::parse(response.body));
+    std::cout << "Wrote " << what << " to " << protocol::printable_text(state.out_dir)
+              << " (glpi, one file per device).\n";
+    return;
+  }
   if (state.out.empty() || state.out == "-") {
     std::cout << response.body;
     if (state.format != "csv") std::cout << "\n";
@@ -222,6 +260,8 @@ void add_fleet_commands(CLI::App& app, std::function<void()>& action) {
       ->check(CLI::IsMember({"csv", "json", "glpi"}));
   export_->add_option("--query", state->filter, "Only devices matching this filter");
   export_->add_option("--out", state->out, "Write to FILE (mode 0644) instead of stdout");
+  export_->add_option("--out-dir", state->out_dir,
+                      "With --format glpi: one file per device in DIR, named by its deviceid");
   export_->callback([state, &action] { action = [state] { run_export(*state); }; });
 }
 

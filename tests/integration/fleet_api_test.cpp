@@ -294,6 +294,18 @@ TEST_F(FleetApi, ExportsCsvAndJson) {
   EXPECT_EQ(documents[0]["itemtype"], "Computer");
   EXPECT_EQ(documents[1]["deviceid"], "pc-new-D-4");
 
+  // One file per device, as GLPI's injector takes them; each is the document above.
+  const auto glpi_dir = dir_ / "glpi";
+  auto split = console({"inventory", "export", "--format", "glpi", "--query", "group=sales",
+                        "--out-dir", glpi_dir.string()});
+  ASSERT_EQ(split.status, 0) << split.err;
+  EXPECT_NE(split.out.find("Wrote 2 devices to"), std::string::npos) << split.out;
+  EXPECT_EQ(json::parse(std::ifstream(glpi_dir / "pc-anna-D-1.json")), documents[0]);
+  EXPECT_EQ(json::parse(std::ifstream(glpi_dir / "pc-new-D-4.json")), documents[1]);
+  EXPECT_EQ(console({"inventory", "export", "--format", "csv", "--out-dir", glpi_dir.string()})
+                .status,
+            2);
+
   auto filtered = console({"inventory", "export", "--format", "json", "--query", "group=support"});
   ASSERT_EQ(filtered.status, 0) << filtered.err;
   EXPECT_EQ(json::parse(filtered.out).size(), 1u);
