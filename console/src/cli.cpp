@@ -135,9 +135,7 @@ int run_cli(int argc, char** argv) {
       "open", "Open an unattended session on a managed device, when its group's policy allows");
   open->add_option("--device", device, "The managed device, e.g. D-1")->required();
   add_start_options(open);
-  open->callback([&] {
-    action = [&] { start({{"device", device}}, "Asking the device..."); };
-  });
+  open->callback([&] { action = [&] { start({{"device", device}}, "Asking the device..."); }; });
   auto* end = session->add_subcommand("end", "End a session");
   end->add_option("SESSION", session_id, "Session, e.g. S-1")->required();
   auto* end_note = end->add_option(

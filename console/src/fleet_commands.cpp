@@ -182,8 +182,8 @@ std::string file_name_of(const json& document, std::size_t index) {
   std::string name;
   if (auto it = document.find("deviceid"); it != document.end() && it->is_string()) {
     for (char c : it->get<std::string>().substr(0, 128)) {
-      const bool keep = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' ||
-                        c == '_' || c == '-';
+      const bool keep =
+          std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
       name += keep ? c : '_';
     }
   }

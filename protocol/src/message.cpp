@@ -489,14 +489,9 @@ json to_json(const InventoryRequest& m) {
 }
 
 json to_json(const InventoryReport& m) {
-  return {{"type", "inventory_report"},
-          {"id", m.id},
-          {"device", m.device},
-          {"collected_at", m.collected_at},
-          {"full", m.full},
-          {"hashes", m.hashes},
-          {"sections", m.sections},
-          {"live", m.live}};
+  return {{"type", "inventory_report"},     {"id", m.id},     {"device", m.device},
+          {"collected_at", m.collected_at}, {"full", m.full}, {"hashes", m.hashes},
+          {"sections", m.sections},         {"live", m.live}};
 }
 
 json to_json(const InventoryAck& m) {
@@ -571,12 +566,23 @@ std::string encode(const Message& message) {
 }
 
 std::string_view type_name(const Message& message) noexcept {
-  static constexpr std::string_view kNames[] = {
-      "hello",        "welcome",       "join_request",   "consent",
-      "diag_request", "diag_result",   "session_end",    "error",
-      "channel_open", "channel_close", "channel_accept", "channel_control",
-      "inventory_request", "inventory_report", "inventory_ack", "certificate_renew",
-      "certificate_issued"};
+  static constexpr std::string_view kNames[] = {"hello",
+                                                "welcome",
+                                                "join_request",
+                                                "consent",
+                                                "diag_request",
+                                                "diag_result",
+                                                "session_end",
+                                                "error",
+                                                "channel_open",
+                                                "channel_close",
+                                                "channel_accept",
+                                                "channel_control",
+                                                "inventory_request",
+                                                "inventory_report",
+                                                "inventory_ack",
+                                                "certificate_renew",
+                                                "certificate_issued"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }

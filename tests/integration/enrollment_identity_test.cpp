@@ -60,9 +60,9 @@ class EnrollIdentity : public RelayFixture {
   }
 
   json enroll(const json& identity) {
-    auto [status, body] = call(beast::http::verb::post, "/api/v1/enroll",
-                               json{{"token", token()}, {"csr", csr_pem()}, {"identity", identity}},
-                               "");
+    auto [status, body] =
+        call(beast::http::verb::post, "/api/v1/enroll",
+             json{{"token", token()}, {"csr", csr_pem()}, {"identity", identity}}, "");
     EXPECT_EQ(status, 201u) << body.dump();
     return body;
   }

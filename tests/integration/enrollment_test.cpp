@@ -285,7 +285,8 @@ TEST_F(Enroll, AnEnrolledStateDirIsReplacedOnlyWithForceAndTheMachineKeepsItsDev
   EXPECT_NE(read(state / "device.key"), key_before);
   EXPECT_EQ(json::parse(read(state / "agent.json"))["device"], "D-1");
   // Another machine is another device.
-  const auto other = enroll(create_token(), dir_ / "other", {"--root", machine_root(dir_, "pc-2").string()});
+  const auto other =
+      enroll(create_token(), dir_ / "other", {"--root", machine_root(dir_, "pc-2").string()});
   ASSERT_EQ(other.status, 0) << other.err;
   EXPECT_NE(other.out.find("enrolled as D-2"), std::string::npos) << other.out;
 }

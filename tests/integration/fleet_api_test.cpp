@@ -302,9 +302,9 @@ TEST_F(FleetApi, ExportsCsvAndJson) {
   EXPECT_NE(split.out.find("Wrote 2 devices to"), std::string::npos) << split.out;
   EXPECT_EQ(json::parse(std::ifstream(glpi_dir / "pc-anna-D-1.json")), documents[0]);
   EXPECT_EQ(json::parse(std::ifstream(glpi_dir / "pc-new-D-4.json")), documents[1]);
-  EXPECT_EQ(console({"inventory", "export", "--format", "csv", "--out-dir", glpi_dir.string()})
-                .status,
-            2);
+  EXPECT_EQ(
+      console({"inventory", "export", "--format", "csv", "--out-dir", glpi_dir.string()}).status,
+      2);
 
   auto filtered = console({"inventory", "export", "--format", "json", "--query", "group=support"});
   ASSERT_EQ(filtered.status, 0) << filtered.err;

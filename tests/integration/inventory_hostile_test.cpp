@@ -130,9 +130,10 @@ class InventoryHostile : public RelayFixture {
           ws, protocol::RelayUrl::parse("wss://" + address_).value(), std::chrono::seconds(10),
           protocol::kManagedAgentPath);
       ws.read_message_max(protocol::kMaxControlMessageBytes * 2);
-      const json hello = {{"type", "hello"},        {"version", 1},
-                          {"role", "agent"},        {"mode", "managed"},
-                          {"device", device.device}, {"agent", {{"version", "t"}, {"hostname", "h"}, {"os", "o"}}}};
+      const json hello = {
+          {"type", "hello"},         {"version", 1},
+          {"role", "agent"},         {"mode", "managed"},
+          {"device", device.device}, {"agent", {{"version", "t"}, {"hostname", "h"}, {"os", "o"}}}};
       co_await ws.async_write(asio::buffer(hello.dump()), asio::use_awaitable);
       beast::flat_buffer buffer;
       auto read_one = [&]() -> asio::awaitable<bool> {
@@ -151,8 +152,8 @@ class InventoryHostile : public RelayFixture {
         if (!co_await read_one()) co_return;
       }
       for (const auto& message : messages) {
-        auto [ec, n] = co_await ws.async_write(asio::buffer(message),
-                                               asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] =
+            co_await ws.async_write(asio::buffer(message), asio::as_tuple(asio::use_awaitable));
         if (ec) break;
       }
       const auto before = conversation.received.size();
@@ -202,15 +203,16 @@ class InventoryHostile : public RelayFixture {
   }
 };
 
-const json kLaptop = identity_of("4c4c4544-0042-3510-8052-b4c04f4e3432", "5CG1234XYZ",
-                                 "3c:52:82:1a:2b:3c");
-const json kDesktop = identity_of("6b1f0c3a-2d4e-4f5a-8b9c-0d1e2f3a4b5c", "8CC2031ABC",
-                                  "a4:bb:6d:10:20:30");
+const json kLaptop =
+    identity_of("4c4c4544-0042-3510-8052-b4c04f4e3432", "5CG1234XYZ", "3c:52:82:1a:2b:3c");
+const json kDesktop =
+    identity_of("6b1f0c3a-2d4e-4f5a-8b9c-0d1e2f3a4b5c", "8CC2031ABC", "a4:bb:6d:10:20:30");
 
 json software(int packages) {
   json list = json::array();
   for (int i = 0; i < packages; ++i) {
-    list.push_back({{"name", "package-" + std::to_string(i)}, {"version", "1.0-" + std::to_string(i)}});
+    list.push_back(
+        {{"name", "package-" + std::to_string(i)}, {"version", "1.0-" + std::to_string(i)}});
   }
   return {{"manager", "dpkg"}, {"packages", list}};
 }
@@ -285,7 +287,8 @@ TEST_F(InventoryHostile, AnEnormousReportIsRefusedAndALongOneIsCutWithANote) {
   ASSERT_EQ(answer.received.size(), 3u);
   EXPECT_EQ(answer.received[2]["type"], "inventory_ack") << answer.received[2].dump();
   const auto live = json::parse(rows("SELECT live FROM inventories").at(0));
-  EXPECT_EQ(live["relay_notes"], json::array({"software.packages: 25000 items, kept the first 20000"}));
+  EXPECT_EQ(live["relay_notes"],
+            json::array({"software.packages: 25000 items, kept the first 20000"}));
   const auto stored = json::parse(rows("SELECT content FROM inventory_sections").at(0));
   EXPECT_EQ(stored["packages"].size(), 20000u);
 }
@@ -293,8 +296,8 @@ TEST_F(InventoryHostile, AnEnormousReportIsRefusedAndALongOneIsCutWithANote) {
 TEST_F(InventoryHostile, MarkupIsKeptAsTextAndComesBackEscaped) {
   const auto laptop = enroll(kLaptop);
   const std::string markup = "<script>alert('x')</script>\x1b[2J=cmd|' /C calc'!A0";
-  auto answer = converse(
-      laptop, {report("D-1", {{"firmware", {{"system", {{"product", markup}}}}}})}, 1);
+  auto answer =
+      converse(laptop, {report("D-1", {{"firmware", {{"system", {{"product", markup}}}}}})}, 1);
   ASSERT_EQ(answer.received.size(), 3u);
   EXPECT_EQ(answer.received[2]["type"], "inventory_ack");
   login();
@@ -337,8 +340,8 @@ TEST_F(InventoryHostile, ARelayKilledWhileStoringKeepsAWholeReportOrNone) {
     sender.join();
     const auto stored = rows("SELECT name FROM inventory_sections");
     const auto reports = rows("SELECT reports FROM inventories");
-    EXPECT_TRUE(stored.empty() || stored.size() == 12u) << "attempt " << attempt << ": "
-                                                        << stored.size() << " sections";
+    EXPECT_TRUE(stored.empty() || stored.size() == 12u)
+        << "attempt " << attempt << ": " << stored.size() << " sections";
     EXPECT_EQ(reports.empty(), stored.empty());
     start_relay(address);
   }

@@ -624,7 +624,8 @@ TEST_F(ManagedAgent, AnUnattendedSessionRunsToolsAndEndsWithoutStoppingTheServic
   EXPECT_EQ(console_json({"device", "show", "D-1"}).at("online"), true);
   // Tied to the ticket and on its timeline like any session.
   std::string kinds;
-  for (const auto& entry : console_json({"ticket", "show", "T-1"}).value("timeline", json::array())) {
+  for (const auto& entry :
+       console_json({"ticket", "show", "T-1"}).value("timeline", json::array())) {
     kinds += entry.value("kind", "") + " ";
     if (entry.value("kind", "") == "session.requested") {
       EXPECT_NE(entry.value("summary", "").find("opened an unattended session on"),
@@ -632,7 +633,8 @@ TEST_F(ManagedAgent, AnUnattendedSessionRunsToolsAndEndsWithoutStoppingTheServic
           << entry.dump();
     }
   }
-  for (const char* kind : {"session.requested", "consent.granted", "command.run", "diagnostics.diff", "session.ended"}) {
+  for (const char* kind : {"session.requested", "consent.granted", "command.run",
+                           "diagnostics.diff", "session.ended"}) {
     EXPECT_NE(kinds.find(kind), std::string::npos) << kind << " not in " << kinds;
   }
 }
@@ -643,13 +645,13 @@ TEST_F(ManagedAgent, TheGroupPolicyDecidesWhetherAndWithWhichScopesAnUnattendedS
                {"*", {{"unattended", false}}}}}});
   start_relay();
   login();
-  auto token = run({TETHER_RELAY_BIN, "token", "create", "--data", data_.string(), "--group",
-                    "lab", "--json"});
+  auto token = run(
+      {TETHER_RELAY_BIN, "token", "create", "--data", data_.string(), "--group", "lab", "--json"});
   ASSERT_EQ(token.status, 0) << token.err;
   const auto lab = dir_ / "lab-pc";
   ASSERT_EQ(run({TETHER_AGENT_BIN, "enroll", "--relay", "wss://" + address_, "--fingerprint",
-                 fingerprint_, "--token", json::parse(token.out).value("token", ""),
-                 "--state-dir", lab.string(), "--root", machine_root(dir_, "lab-pc").string()})
+                 fingerprint_, "--token", json::parse(token.out).value("token", ""), "--state-dir",
+                 lab.string(), "--root", machine_root(dir_, "lab-pc").string()})
                 .status,
             0);
   const auto other = enroll("pc-2");  // group "default": no unattended sessions

@@ -22,7 +22,9 @@ json software(std::initializer_list<std::pair<const char*, const char*>> package
   return {{"manager", "dpkg"}, {"packages", list}};
 }
 
-json memory(std::int64_t total) { return {{"total_bytes", total}}; }
+json memory(std::int64_t total) {
+  return {{"total_bytes", total}};
+}
 
 protocol::InventoryReport report_of(const json& sections, bool full, std::string id = "r1") {
   protocol::InventoryReport report;
@@ -102,7 +104,8 @@ TEST(InventoryIntake, ADeltaOnSectionsTheRelayDoesNotHoldAsksForAFullReport) {
   // The relay was killed before it stored the last report: it holds an older memory hash.
   auto report = report_of(json::object(), false);
   report.hashes["memory"] = protocol::inventory_section_hash(memory(16));
-  for (const auto& current : {std::optional<DeviceInventory>(), std::optional(stored({{"memory", memory(8)}}))}) {
+  for (const auto& current :
+       {std::optional<DeviceInventory>(), std::optional(stored({{"memory", memory(8)}}))}) {
     auto intake = prepare_inventory(report, current, 1, kNow);
     EXPECT_EQ(intake.refusal,
               "the relay does not hold section \"memory\" as the report assumes; send a full "
@@ -174,7 +177,8 @@ TEST(InventoryIntake, TheRelayAsksForAFullReportWhenItHoldsNoneOrAfterTwentyDelt
   const json sections = {{"memory", memory(8)}};
   auto fresh = inventory_request_for(stored(sections, kFullInventoryEvery - 1), "d2");
   EXPECT_FALSE(fresh.full);
-  EXPECT_EQ(fresh.known, (protocol::SectionHashes{{"memory", protocol::inventory_section_hash(memory(8))}}));
+  EXPECT_EQ(fresh.known,
+            (protocol::SectionHashes{{"memory", protocol::inventory_section_hash(memory(8))}}));
 
   auto due = inventory_request_for(stored(sections, kFullInventoryEvery), "d3");
   EXPECT_TRUE(due.full);

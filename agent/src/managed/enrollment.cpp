@@ -218,7 +218,8 @@ int run_enroll(const EnrollOptions& options, std::ostream& out, std::ostream& er
     const auto flags = body.value("identity_flags", json::object());
     if (flags.is_object() && flags.value("possible_clone", false)) {
       out << "Note: the relay flagged this machine as a possible clone of "
-          << flags.value("related", json::array()).dump() << " (same installation, other hardware).\n";
+          << flags.value("related", json::array()).dump()
+          << " (same installation, other hardware).\n";
     }
     out << "state: " << options.state_dir.string() << "\n";
     return kEnrollOk;

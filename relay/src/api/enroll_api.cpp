@@ -3,13 +3,12 @@
 // its hash is looked up, and it is spent only for a request the CA would sign.
 #include <spdlog/spdlog.h>
 
-
 #include "api/api_util.hpp"
 #include "api/rest_api.hpp"
-#include "relay_context.hpp"
-#include "tether/protocol/time_format.hpp"
 #include "broker/device_auth.hpp"
 #include "fleet/identity_report.hpp"
+#include "relay_context.hpp"
+#include "tether/protocol/time_format.hpp"
 #include "tether/relay/certificate_authority.hpp"
 #include "tether/relay/password_hasher.hpp"
 
@@ -129,18 +128,19 @@ asio::awaitable<json> RestApi::enroll(ApiRequest& r) {
   // One machine, one device: a machine the relay already knows (same firmware ids, or the
   // same OS install on the same disk, …; fleet/device_identity.hpp) gets its device back
   // with a new certificate; a clone or a conflict is enrolled as a new device and flagged.
-  auto device = co_await context_.store.run([hash = sha256_hex(token), fields](
-                                                Store& store) mutable {
-    const auto incoming = fleet::enrollment_identity(fields.identity, fields.hostname);
-    const auto match = fleet::match_identity(incoming, fleet::known_devices(store.list_devices()));
-    fields.identity_flags = identity_flags(match);
-    if (match.device_id && match.confidence >= kReenrollConfidence) {
-      if (auto id = parse_device_number(*match.device_id)) {
-        return store.reenroll_device(hash, *id, fields);
-      }
-    }
-    return store.enroll_device(hash, fields);
-  });
+  auto device =
+      co_await context_.store.run([hash = sha256_hex(token), fields](Store& store) mutable {
+        const auto incoming = fleet::enrollment_identity(fields.identity, fields.hostname);
+        const auto match =
+            fleet::match_identity(incoming, fleet::known_devices(store.list_devices()));
+        fields.identity_flags = identity_flags(match);
+        if (match.device_id && match.confidence >= kReenrollConfidence) {
+          if (auto id = parse_device_number(*match.device_id)) {
+            return store.reenroll_device(hash, *id, fields);
+          }
+        }
+        return store.enroll_device(hash, fields);
+      });
   if (!device) {
     context_.join_failures.record_failure(limit_key, steady_now);
     spdlog::info("refused enrollment of \"{}\" from {}: unknown, expired or used token",

@@ -543,8 +543,8 @@ asio::awaitable<json> RestApi::join_session(const User& user, const json& body,
   if (!code) failed(Error::code_invalid, "that is not a valid support code (check the digits)");
   const auto code_hash = sha256_hex(code->digits());
 
-  auto record = co_await context_.store.run(
-      [&](Store& store) { return store.find_support_code(code_hash); });
+  auto record =
+      co_await context_.store.run([&](Store& store) { return store.find_support_code(code_hash); });
   if (!record)
     failed(Error::code_invalid, "no session is waiting for support code " + code->display());
   if (record->session_id)
@@ -607,8 +607,8 @@ asio::awaitable<json> RestApi::open_device_session(const User& user, const json&
   if (!device) fail(Error::not_found, "no such device " + name);
   if (device->status == "revoked") fail(Error::forbidden, name + " is revoked");
   const auto policy = context_.config.policy_for(device->group_name);
-  const auto group = device->group_name.empty() ? std::string("(no group)")
-                                                : "\"" + device->group_name + "\"";
+  const auto group =
+      device->group_name.empty() ? std::string("(no group)") : "\"" + device->group_name + "\"";
   if (!policy.unattended) {
     fail(Error::forbidden, name + "'s group " + group +
                                " does not allow unattended sessions (relay.json \"groups\"); "
@@ -617,8 +617,8 @@ asio::awaitable<json> RestApi::open_device_session(const User& user, const json&
   auto scopes = body.contains("scopes") ? requested_scopes(body) : policy.scopes;
   for (const auto& scope : scopes) {
     if (std::find(policy.scopes.begin(), policy.scopes.end(), scope) == policy.scopes.end()) {
-      fail(Error::forbidden, name + "'s group " + group + " allows only: " +
-                                 scope_list(json(policy.scopes)));
+      fail(Error::forbidden,
+           name + "'s group " + group + " allows only: " + scope_list(json(policy.scopes)));
     }
   }
   const auto ticket = co_await workable_ticket(user, ticket_text);
@@ -630,16 +630,16 @@ asio::awaitable<json> RestApi::open_device_session(const User& user, const json&
                   ? " (last seen " + protocol::format_time(*device->last_seen_at) + ")"
                   : std::string(" (never connected)")));
   }
-  auto session = co_await context_.store.run([&, technician = user.name,
-                                              description = agent->device()](Store& store) {
-    auto created = store.create_session(ticket.id, technician, "device", description, now());
-    store.append_timeline(session_entry(
-        created, technician, "session.requested",
-        technician + " opened an unattended session on " + description + " (group " + group +
-            ", consent: " + policy.consent + "); waiting for the device's answer",
-        {{"device", name}, {"joined_by", "device"}, {"consent_policy", policy.consent}}));
-    return created;
-  });
+  auto session = co_await context_.store.run(
+      [&, technician = user.name, description = agent->device()](Store& store) {
+        auto created = store.create_session(ticket.id, technician, "device", description, now());
+        store.append_timeline(session_entry(
+            created, technician, "session.requested",
+            technician + " opened an unattended session on " + description + " (group " + group +
+                ", consent: " + policy.consent + "); waiting for the device's answer",
+            {{"device", name}, {"joined_by", "device"}, {"consent_policy", policy.consent}}));
+        return created;
+      });
   co_return co_await start_session(user, ticket, session, agent,
                                    SessionBroker::device_key(*device_id), scopes, policy.consent);
 }

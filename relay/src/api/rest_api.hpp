@@ -32,7 +32,7 @@ using HttpResponse = boost::beast::http::response<boost::beast::http::string_bod
 struct ApiError {
   protocol::Error code;
   std::string message;
-  std::string allow = {};  ///< For method_not_allowed: the methods the path takes.
+  std::string allow = {};       ///< For method_not_allowed: the methods the path takes.
   nlohmann::json details = {};  ///< More members of the error object ({"column": 9}), if any.
 };
 
@@ -134,10 +134,12 @@ class RestApi {
   boost::asio::awaitable<Ticket> workable_ticket(const User& user, const std::string& ticket_text);
   /// Asks the agent for consent to the requested session and records the answer; the session
   /// is attached to the agent under `broker_key` (a code hash or a device key).
-  boost::asio::awaitable<nlohmann::json> start_session(
-      const User& user, const Ticket& ticket, const SessionRecord& requested,
-      std::shared_ptr<AgentConnection> agent, const std::string& broker_key,
-      const std::vector<std::string>& scopes, std::optional<std::string> consent_policy);
+  boost::asio::awaitable<nlohmann::json> start_session(const User& user, const Ticket& ticket,
+                                                       const SessionRecord& requested,
+                                                       std::shared_ptr<AgentConnection> agent,
+                                                       const std::string& broker_key,
+                                                       const std::vector<std::string>& scopes,
+                                                       std::optional<std::string> consent_policy);
   boost::asio::awaitable<nlohmann::json> show_session(const User& user, std::int64_t id);
   boost::asio::awaitable<nlohmann::json> take_diagnostics(const User& user, std::int64_t id,
                                                           const nlohmann::json& body);

@@ -188,8 +188,8 @@ asio::awaitable<bool> AgentConnection::welcome_device(const protocol::Hello& hel
   }
   // Shown in the relay's log and listings: no control characters, bounded.
   hostname_ = protocol::printable_text(hello.agent.hostname.substr(0, 255));
-  device_ = hostname_ + " (" + protocol::printable_text(hello.agent.os.substr(0, 255)) + ", " +
-            me + ")";
+  device_ =
+      hostname_ + " (" + protocol::printable_text(hello.agent.os.substr(0, 255)) + ", " + me + ")";
   const auto id = device_id_;
   const auto seen = now();
   co_await context_.store.run([id, seen](Store& store) { store.set_device_last_seen(id, seen); });

@@ -2,9 +2,9 @@
 // One connected agent: its WebSocket, its write queue, and the requests waiting for its
 // answers. An attended agent (/agent/v1) is known by its support code; a managed one
 // (/agent/v1/managed) by its client certificate, and it also reports its inventory and
-// renews its certificate over the same connection. The reader and the writer run as coroutines on the connection's strand; other
-// coroutines (REST handlers) reach it through request() and send(), which are safe from any
-// executor.
+// renews its certificate over the same connection. The reader and the writer run as coroutines on
+// the connection's strand; other coroutines (REST handlers) reach it through request() and send(),
+// which are safe from any executor.
 
 #include <chrono>
 #include <cstdint>

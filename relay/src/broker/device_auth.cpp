@@ -28,9 +28,8 @@ std::string read_file(const std::filesystem::path& file) {
 
 std::shared_ptr<const PemCertificate> device_ca(RelayContext& context) {
   if (!context.device_ca_cache) {
-    context.device_ca_cache = std::make_shared<const PemCertificate>(
-        PemCertificate{read_file(context.config.ca_certificate_file()),
-                       read_file(context.config.ca_key_file())});
+    context.device_ca_cache = std::make_shared<const PemCertificate>(PemCertificate{
+        read_file(context.config.ca_certificate_file()), read_file(context.config.ca_key_file())});
   }
   return context.device_ca_cache;
 }
@@ -98,8 +97,8 @@ asio::awaitable<std::variant<AdmittedDevice, DeviceRefusal>> authenticate_device
     if (!device->previous_fingerprint.empty() && fingerprint == device->previous_fingerprint) {
       return AdmittedDevice{id, device->group_name};
     }
-    return DeviceRefusal{Error::unauthorized, "the client certificate is not " +
-                                                  device_number(id) + "'s current certificate"};
+    return DeviceRefusal{Error::unauthorized, "the client certificate is not " + device_number(id) +
+                                                  "'s current certificate"};
   });
   co_return outcome;
 }

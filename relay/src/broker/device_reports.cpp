@@ -42,7 +42,8 @@ std::string foreign_identity(Store& store, const Device& self, const nlohmann::j
   const std::vector<fleet::KnownDevice> own = {
       {device_number(self.id), fleet::enrollment_identity(self.identity, self.hostname)}};
   if (fleet::match_identity(reported, own).device_id) return {};
-  const auto other = fleet::match_identity(reported, fleet::known_devices(store.list_devices(), self.id));
+  const auto other =
+      fleet::match_identity(reported, fleet::known_devices(store.list_devices(), self.id));
   if (!other.device_id || other.confidence < 85) return {};
   std::string why = *other.device_id;
   if (!other.reasons.empty()) why += " (" + other.reasons.front() + ")";
@@ -138,8 +139,7 @@ asio::awaitable<void> AgentConnection::on_certificate_renew(protocol::Certificat
     if (!stale && device->certificate_not_after &&
         *device->certificate_not_after - now() > validity * 2 / 3) {
       return "the certificate is valid until " +
-             protocol::format_time(*device->certificate_not_after) +
-             "; renew in its last third";
+             protocol::format_time(*device->certificate_not_after) + "; renew in its last third";
     }
     return std::string();
   });
@@ -159,7 +159,8 @@ asio::awaitable<void> AgentConnection::on_certificate_renew(protocol::Certificat
     csr_error = e.what();
   } catch (const std::exception& e) {
     spdlog::error("device {}: cannot sign its renewed certificate: {}", me, e.what());
-    enqueue(protocol::encode(error_reply(Error::internal, "the relay could not sign the certificate", renew.id)));
+    enqueue(protocol::encode(
+        error_reply(Error::internal, "the relay could not sign the certificate", renew.id)));
     co_return;
   }
   if (!csr_error.empty()) {

@@ -60,8 +60,8 @@ class SessionBroker {
 
  private:
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
-  std::map<std::string, std::shared_ptr<AgentConnection>> agents_;      // by code hash
-  std::map<std::int64_t, std::string> sessions_;                        // session → code hash
+  std::map<std::string, std::shared_ptr<AgentConnection>> agents_;    // by code hash
+  std::map<std::int64_t, std::string> sessions_;                      // session → code hash
   std::map<std::int64_t, std::shared_ptr<AgentConnection>> devices_;  // by device id
 };
 

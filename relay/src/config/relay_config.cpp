@@ -54,8 +54,8 @@ GroupPolicy parse_group_policy(const std::string& name, const nlohmann::json& va
       if (!field.is_boolean()) throw ConfigError(where + ".unattended must be true or false");
       policy.unattended = field.get<bool>();
     } else if (key == "consent") {
-      if (!field.is_string() || (field != "always" && field != "if_user_present" &&
-                                 field != "never")) {
+      if (!field.is_string() ||
+          (field != "always" && field != "if_user_present" && field != "never")) {
         throw ConfigError(where + ".consent must be \"always\", \"if_user_present\" or \"never\"");
       }
       policy.consent = field.get<std::string>();
@@ -66,7 +66,8 @@ GroupPolicy parse_group_policy(const std::string& name, const nlohmann::json& va
         const auto& known = all_scopes();
         if (!scope.is_string() ||
             std::find(known.begin(), known.end(), scope.get<std::string>()) == known.end()) {
-          throw ConfigError(where + ".scopes: use some of diagnostics, shell, files, processes, logs");
+          throw ConfigError(where +
+                            ".scopes: use some of diagnostics, shell, files, processes, logs");
         }
         if (std::find(policy.scopes.begin(), policy.scopes.end(), scope.get<std::string>()) ==
             policy.scopes.end()) {
@@ -81,7 +82,8 @@ GroupPolicy parse_group_policy(const std::string& name, const nlohmann::json& va
 }
 
 nlohmann::json group_policy_json(const GroupPolicy& policy) {
-  return {{"unattended", policy.unattended}, {"consent", policy.consent}, {"scopes", policy.scopes}};
+  return {
+      {"unattended", policy.unattended}, {"consent", policy.consent}, {"scopes", policy.scopes}};
 }
 
 }  // namespace

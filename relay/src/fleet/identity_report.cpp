@@ -50,13 +50,12 @@ HardwareIdentity inventory_identity(const json& section, const std::string& host
   return normalize_identity(out);
 }
 
-std::vector<KnownDevice> known_devices(const std::vector<Device>& devices,
-                                       std::int64_t except_id) {
+std::vector<KnownDevice> known_devices(const std::vector<Device>& devices, std::int64_t except_id) {
   std::vector<KnownDevice> known;
   for (const auto& device : devices) {
     if (device.id == except_id || device.status != "active") continue;
-    known.push_back({"D-" + std::to_string(device.id),
-                     enrollment_identity(device.identity, device.hostname)});
+    known.push_back(
+        {"D-" + std::to_string(device.id), enrollment_identity(device.identity, device.hostname)});
   }
   return known;
 }

@@ -12,10 +12,9 @@ namespace {
 using nlohmann::json;
 
 bool valid_section_name(const std::string& name) {
-  return !name.empty() && name.size() <= 32 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-         });
+  return !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 // Cuts `text` to at most kMaxInventoryTextBytes at a character boundary.
@@ -39,8 +38,7 @@ void note(std::vector<std::string>& notes, std::string line) {
 void bound(json& value, const std::string& path, std::vector<std::string>& notes) {
   if (value.is_string()) {
     if (value.get_ref<const std::string&>().size() > kMaxInventoryTextBytes) {
-      note(notes, path + ": text of " +
-                      std::to_string(value.get_ref<const std::string&>().size()) +
+      note(notes, path + ": text of " + std::to_string(value.get_ref<const std::string&>().size()) +
                       " bytes cut to " + std::to_string(kMaxInventoryTextBytes));
       value = cut_text(value.get_ref<const std::string&>());
     }
@@ -48,8 +46,7 @@ void bound(json& value, const std::string& path, std::vector<std::string>& notes
     if (value.size() > kMaxInventoryListItems) {
       note(notes, path + ": " + std::to_string(value.size()) + " items, kept the first " +
                       std::to_string(kMaxInventoryListItems));
-      value.erase(value.begin() + static_cast<std::ptrdiff_t>(kMaxInventoryListItems),
-                  value.end());
+      value.erase(value.begin() + static_cast<std::ptrdiff_t>(kMaxInventoryListItems), value.end());
     }
     for (auto& item : value) bound(item, path + "[]", notes);
   } else if (value.is_object()) {
@@ -116,8 +113,10 @@ InventoryIntake prepare_inventory(const protocol::InventoryReport& report,
     if (current) {
       for (const auto& [name, section] : current->sections) {
         before[name] = section.content;
-        if (!report.hashes.contains(name)) update.removed.push_back(name);
-        else if (!update.changed.contains(name)) after[name] = section.content;
+        if (!report.hashes.contains(name))
+          update.removed.push_back(name);
+        else if (!update.changed.contains(name))
+          after[name] = section.content;
       }
     }
     for (const auto& [name, section] : update.changed) after[name] = section.content;
@@ -147,8 +146,8 @@ protocol::InventoryRequest inventory_request_for(const std::optional<DeviceInven
                                                  std::string id) {
   protocol::InventoryRequest request;
   request.id = std::move(id);
-  request.full = !current || current->sections.empty() ||
-                 current->deltas_since_full >= kFullInventoryEvery;
+  request.full =
+      !current || current->sections.empty() || current->deltas_since_full >= kFullInventoryEvery;
   if (!request.full) {
     for (const auto& [name, section] : current->sections) request.known[name] = section.hash;
   }

@@ -205,11 +205,10 @@ struct CertificateIssued {
   bool operator==(const CertificateIssued&) const = default;
 };
 
-using Message =
-    std::variant<Hello, Welcome, JoinRequest, Consent, DiagRequest, DiagResult, SessionEnd,
-                 ErrorMessage, ChannelOpen, ChannelClose, ChannelAccept, ChannelControl,
-                 InventoryRequest, InventoryReport, InventoryAck, CertificateRenew,
-                 CertificateIssued>;
+using Message = std::variant<Hello, Welcome, JoinRequest, Consent, DiagRequest, DiagResult,
+                             SessionEnd, ErrorMessage, ChannelOpen, ChannelClose, ChannelAccept,
+                             ChannelControl, InventoryRequest, InventoryReport, InventoryAck,
+                             CertificateRenew, CertificateIssued>;
 
 /// "sha256:<64 hex>" over the canonical dump of an inventory section: keys sorted, no white
 /// space, invalid UTF-8 replaced by U+FFFD. Agent and relay compute it alike.

@@ -353,8 +353,8 @@ class Store {
   /// once and gives device `device_id` the certificate, identity, hostname, os and
   /// identity_flags of `fields`, in one transaction. Empty, nothing changed, when the token
   /// is unknown, expired at `fields.enrolled_at` or used up, or the device is not active.
-  virtual std::optional<Device> reenroll_device(std::string_view token_hash,
-                                                std::int64_t device_id, const Device& fields) = 0;
+  virtual std::optional<Device> reenroll_device(std::string_view token_hash, std::int64_t device_id,
+                                                const Device& fields) = 0;
   /// A renewed certificate; `previous` (the certificate the device asked with) stays
   /// accepted until the new one is used. False when there is no such active device.
   virtual bool renew_device_certificate(std::int64_t id, std::string_view fingerprint,
@@ -374,8 +374,7 @@ class Store {
   /// deltas_since_full becomes 0 on a full report, else grows by one.
   virtual void apply_inventory(const InventoryUpdate& update) = 0;
   /// Newest first, at most `limit`, only ids below `before_id` when it is set.
-  virtual std::vector<InventoryChange> inventory_history(std::int64_t device_id,
-                                                         std::size_t limit,
+  virtual std::vector<InventoryChange> inventory_history(std::int64_t device_id, std::size_t limit,
                                                          std::optional<std::int64_t> before_id) = 0;
 };
 

@@ -1134,7 +1134,8 @@ std::optional<Device> SqliteStore::find_device_by_previous_fingerprint(
 }
 
 std::optional<DeviceInventory> SqliteStore::device_inventory(std::int64_t device_id) {
-  Statement s(db_, sql("SELECT ", kInventoryColumns, " FROM inventories WHERE device_id = ?").c_str());
+  Statement s(db_,
+              sql("SELECT ", kInventoryColumns, " FROM inventories WHERE device_id = ?").c_str());
   s.bind(1, device_id);
   auto inventory = one(s, read_inventory);
   if (!inventory) return std::nullopt;
@@ -1150,7 +1151,8 @@ std::optional<DeviceInventory> SqliteStore::device_inventory(std::int64_t device
 }
 
 std::vector<DeviceInventory> SqliteStore::all_inventories() {
-  Statement s(db_, sql("SELECT ", kInventoryColumns, " FROM inventories ORDER BY device_id").c_str());
+  Statement s(db_,
+              sql("SELECT ", kInventoryColumns, " FROM inventories ORDER BY device_id").c_str());
   auto inventories = all(s, read_inventory);
   std::map<std::int64_t, DeviceInventory*> by_device;
   for (auto& inventory : inventories) by_device[inventory.device_id] = &inventory;
