@@ -32,17 +32,6 @@ const json& at(const json& object, const char* key) {
   return protocol::json_member(object, key);
 }
 
-std::optional<double> num(const json& value) {
-  if (!value.is_number()) return std::nullopt;
-  const auto n = value.get<double>();
-  if (!std::isfinite(n)) return std::nullopt;
-  return n;
-}
-
-std::optional<double> num(const json& object, const char* key) {
-  return num(at(object, key));
-}
-
 std::string shorten(std::string text, std::size_t limit) {
   if (text.size() <= limit) return text;
   std::size_t cut = limit;
@@ -99,7 +88,7 @@ bool mentioned(const json& object, const char* key) {
 std::optional<std::string> scalar(const json& value) {
   if (value.is_string()) return str(value);
   if (value.is_boolean()) return value.get<bool>() ? "yes" : "no";
-  if (const auto n = num(value)) {
+  if (const auto n = json_number(value)) {
     return std::round(*n) == *n && std::abs(*n) < 1e15 ? integer(*n) : fixed(*n, 2);
   }
   return std::nullopt;
@@ -119,7 +108,7 @@ std::string cell(const json& object, const char* key) {
 
 std::string bytes_cell(const json& object, const char* key) {
   return cell(object, key, [](const json& v) -> std::optional<std::string> {
-    if (const auto n = num(v); n && *n >= 0) return format_bytes(*n);
+    if (const auto n = json_number(v); n && *n >= 0) return format_bytes(*n);
     return std::nullopt;
   });
 }
@@ -247,7 +236,7 @@ void system_section(const json& s, Section& out) {
   add(fields, s, "architecture", "Architecture");
   add(fields, s, "boot_time", "Booted");
   add(fields, s, "uptime_seconds", "Uptime", [](const json& v) -> std::optional<std::string> {
-    if (const auto n = num(v); n && *n >= 0) return format_uptime(*n);
+    if (const auto n = json_number(v); n && *n >= 0) return format_uptime(*n);
     return std::nullopt;
   });
   add(fields, s, "timezone", "Time zone");
@@ -261,7 +250,8 @@ void system_section(const json& s, Section& out) {
       });
   add(fields, s, "install_date", "Installed");
   add(fields, s, "load", "Load", [](const json& v) -> std::optional<std::string> {
-    const auto one = num(v, "1m"), five = num(v, "5m"), fifteen = num(v, "15m");
+    const auto one = json_number(v, "1m"), five = json_number(v, "5m"),
+               fifteen = json_number(v, "15m");
     if (!one && !five && !fifteen) return std::nullopt;
     auto show = [](std::optional<double> n) { return n ? fixed(*n, 2) : std::string("?"); };
     return show(one) + " " + show(five) + " " + show(fifteen) + " (1, 5, 15 min)";
@@ -270,8 +260,9 @@ void system_section(const json& s, Section& out) {
     const auto& synced = at(v, "synchronized");
     if (!synced.is_boolean()) return std::nullopt;
     std::string text = synced.get<bool>() ? "synchronized" : "NOT synchronized";
-    if (const auto offset = num(v, "offset_ms")) text += ", offset " + fixed(*offset, 1) + " ms";
-    if (const auto error = num(v, "max_error_ms")) {
+    if (const auto offset = json_number(v, "offset_ms"))
+      text += ", offset " + fixed(*offset, 1) + " ms";
+    if (const auto error = json_number(v, "max_error_ms")) {
       text += ", max error " + fixed(*error, 1) + " ms";
     }
     return text;
@@ -291,7 +282,7 @@ void system_section(const json& s, Section& out) {
   add(fields, s, "pressure", "Pressure (PSI)", [](const json& v) -> std::optional<std::string> {
     std::string text;
     auto part = [&](const char* key, const char* label) {
-      if (const auto n = num(v, key)) {
+      if (const auto n = json_number(v, key)) {
         if (!text.empty()) text += ", ";
         text += std::string(label) + " " + fixed(*n, 1) + "%";
       }
@@ -363,22 +354,22 @@ void cpu_section(const json& s, Section& out) {
   add(fields, s, "microcode", "Microcode");
   std::string topology;
   auto part = [&](const char* key, const char* one, const char* many) {
-    if (const auto n = num(s, key); n && *n >= 0) {
+    if (const auto n = json_number(s, key); n && *n >= 0) {
       if (!topology.empty()) topology += ", ";
       topology += integer(*n) + (*n == 1 ? one : many);
     }
   };
   part("sockets", " socket", " sockets");
   part("cores", " core", " cores");
-  if (num(s, "threads")) {
+  if (json_number(s, "threads")) {
     part("threads", " thread", " threads");
   } else {
     part("logical_cores", " logical core", " logical cores");
   }
   if (!topology.empty()) fields.push_back({"Topology", topology});
-  if (const auto mhz = num(s, "mhz"); mhz && *mhz > 0) {
+  if (const auto mhz = json_number(s, "mhz"); mhz && *mhz > 0) {
     std::string clock = integer(*mhz) + " MHz";
-    if (const auto max = num(s, "max_mhz"); max && *max > 0) {
+    if (const auto max = json_number(s, "max_mhz"); max && *max > 0) {
       clock += " (max " + integer(*max) + " MHz)";
     }
     fields.push_back({"Clock", clock});
@@ -389,7 +380,7 @@ void cpu_section(const json& s, Section& out) {
     std::string text;
     for (const auto& [key, label] : {std::pair{"l1d_bytes", "L1d"}, std::pair{"l1i_bytes", "L1i"},
                                      std::pair{"l2_bytes", "L2"}, std::pair{"l3_bytes", "L3"}}) {
-      if (const auto n = num(caches, key); n && *n > 0) {
+      if (const auto n = json_number(caches, key); n && *n > 0) {
         if (!text.empty()) text += ", ";
         text += std::string(label) + " " + format_bytes(*n);
       }
@@ -399,15 +390,17 @@ void cpu_section(const json& s, Section& out) {
   add(fields, s, "flags_summary", "Flags", [&](const json& v) -> std::optional<std::string> {
     auto text = list(v, " ", 20);
     if (!text) return std::nullopt;
-    if (const auto count = num(s, "flag_count")) *text += " (" + integer(*count) + " in all)";
+    if (const auto count = json_number(s, "flag_count"))
+      *text += " (" + integer(*count) + " in all)";
     return text;
   });
   add(fields, s, "utilization_pct", "Utilisation",
       [&](const json& v) -> std::optional<std::string> {
-        const auto pct = num(v);
+        const auto pct = json_number(v);
         if (!pct) return std::nullopt;
         std::string text = percent(*pct);
-        if (const auto window = num(s, "sample_ms")) text += " over " + integer(*window) + " ms";
+        if (const auto window = json_number(s, "sample_ms"))
+          text += " over " + integer(*window) + " ms";
         if (const auto& cores = at(s, "per_core_pct"); cores.is_array() && !cores.empty()) {
           text += "; per core:";
           std::size_t shown = 0;
@@ -416,7 +409,7 @@ void cpu_section(const json& s, Section& out) {
               text += " \xe2\x80\xa6";
               break;
             }
-            const auto n = num(core);
+            const auto n = json_number(core);
             text += " " + (n ? integer(*n) : std::string("?"));
           }
         }
@@ -429,16 +422,16 @@ void memory_section(const json& s, Section& out) {
   std::vector<Field> fields;
   std::vector<Bar> bars;
   add(fields, s, "total_bytes", "Total", [](const json& v) -> std::optional<std::string> {
-    if (const auto n = num(v); n && *n >= 0) return format_bytes(*n);
+    if (const auto n = json_number(v); n && *n >= 0) return format_bytes(*n);
     return std::nullopt;
   });
-  const auto total = num(s, "total_bytes");
-  const auto available = num(s, "available_bytes");
+  const auto total = json_number(s, "total_bytes");
+  const auto available = json_number(s, "available_bytes");
   std::optional<double> used_pct;
   if (total && available && *total > 0 && *available >= 0 && *available <= *total) {
     used_pct = (*total - *available) / *total * 100;
   } else {
-    used_pct = clamp_pct(num(s, "used_pct"));
+    used_pct = clamp_pct(json_number(s, "used_pct"));
   }
   if (mentioned(s, "available_bytes")) {
     std::string text = bytes_cell(s, "available_bytes");
@@ -453,8 +446,8 @@ void memory_section(const json& s, Section& out) {
                                             : ""),
                     80, 95});
   }
-  const auto swap_total = num(s, "swap_total_bytes");
-  const auto swap_free = num(s, "swap_free_bytes");
+  const auto swap_total = json_number(s, "swap_total_bytes");
+  const auto swap_free = json_number(s, "swap_free_bytes");
   if (swap_total && *swap_total == 0) {
     fields.push_back({"Swap", "none"});
   } else if (swap_total || swap_free || mentioned(s, "swap_total_bytes")) {
@@ -469,13 +462,14 @@ void memory_section(const json& s, Section& out) {
     fields.push_back({"Swap", text});
   }
   add(fields, s, "pressure", "Pressure (PSI)", [](const json& v) -> std::optional<std::string> {
-    const auto some = num(v, "some_avg10"), full = num(v, "full_avg10");
+    const auto some = json_number(v, "some_avg10"), full = json_number(v, "full_avg10");
     if (!some && !full) return std::nullopt;
     return "some " + (some ? fixed(*some, 1) + "%" : std::string("?")) + ", full " +
            (full ? fixed(*full, 1) + "%" : std::string("?")) + " (10 s average)";
   });
   add(fields, s, "oom_kills_since_boot", "OOM kills");
-  if (const auto used = num(s, "slots_used"), slots = num(s, "slots_total"); used || slots) {
+  if (const auto used = json_number(s, "slots_used"), slots = json_number(s, "slots_total");
+      used || slots) {
     fields.push_back({"DIMM slots", (used ? integer(*used) : std::string("?")) + " of " +
                                         (slots ? integer(*slots) : std::string("?")) + " used"});
   }
@@ -485,9 +479,9 @@ void memory_section(const json& s, Section& out) {
              table("Memory modules", {"SLOT", "SIZE", "TYPE", "FORM", "SPEED", "MAKER", "PART"},
                    array(s, "dimms"), kMaxRows, [](const json& d) {
                      std::string slot = joined(d, {"locator", "bank"}, " / ");
-                     const auto speed = num(d, "configured_speed_mts")
-                                            ? num(d, "configured_speed_mts")
-                                            : num(d, "speed_mts");
+                     const auto speed = json_number(d, "configured_speed_mts")
+                                            ? json_number(d, "configured_speed_mts")
+                                            : json_number(d, "speed_mts");
                      return std::vector<std::string>{
                          slot.empty() ? kNone : slot,
                          bytes_cell(d, "size_bytes"),
@@ -503,9 +497,9 @@ void memory_section(const json& s, Section& out) {
 // Use% as df(1) computes it: used / (used + available), rounded up, so a disk whose
 // reserved blocks are all that is left shows 100%.
 std::optional<double> use_percent(const json& filesystem) {
-  const auto size = num(filesystem, "size_bytes");
-  const auto free = num(filesystem, "free_bytes");
-  auto available = num(filesystem, "available_bytes");
+  const auto size = json_number(filesystem, "size_bytes");
+  const auto free = json_number(filesystem, "free_bytes");
+  auto available = json_number(filesystem, "available_bytes");
   if (!available) available = free;
   if (size && available && *size > 0 && *available >= 0) {
     const double used =
@@ -513,7 +507,7 @@ std::optional<double> use_percent(const json& filesystem) {
     const double denominator = used + *available;
     if (denominator > 0) return std::clamp(std::ceil(used / denominator * 100), 0.0, 100.0);
   }
-  return clamp_pct(num(filesystem, "used_pct"));
+  return clamp_pct(json_number(filesystem, "used_pct"));
 }
 
 std::string disk_health(const json& disk) {
@@ -526,18 +520,20 @@ std::string disk_health(const json& disk) {
     if (!text.empty()) text += ", ";
     text += piece;
   };
-  if (const auto t = num(health, "temperature_celsius"))
+  if (const auto t = json_number(health, "temperature_celsius"))
     part(integer(*t) +
          " \xc2\xb0"
          "C");
-  if (const auto used = num(health, "percentage_used")) part(integer(*used) + "% worn");
-  if (const auto hours = num(health, "power_on_hours")) part(integer(*hours) + " h on");
-  if (const auto n = num(health, "media_errors"); n && *n > 0) part(integer(*n) + " media errors");
-  if (const auto n = num(health, "reallocated_sectors"); n && *n > 0) {
+  if (const auto used = json_number(health, "percentage_used")) part(integer(*used) + "% worn");
+  if (const auto hours = json_number(health, "power_on_hours")) part(integer(*hours) + " h on");
+  if (const auto n = json_number(health, "media_errors"); n && *n > 0)
+    part(integer(*n) + " media errors");
+  if (const auto n = json_number(health, "reallocated_sectors"); n && *n > 0) {
     part(integer(*n) + " reallocated");
   }
-  if (const auto n = num(health, "pending_sectors"); n && *n > 0) part(integer(*n) + " pending");
-  if (const auto n = num(health, "critical_warning"); n && *n > 0) {
+  if (const auto n = json_number(health, "pending_sectors"); n && *n > 0)
+    part(integer(*n) + " pending");
+  if (const auto n = json_number(health, "critical_warning"); n && *n > 0) {
     part("critical warning " + integer(*n));
   }
   return text.empty() ? std::string(kNone) : text;
@@ -563,10 +559,10 @@ void storage_section(const json& s, Section& out) {
         std::string type = cell(f, "type");
         if (at(f, "read_only") == true) type += " (ro)";
         const auto use = use_percent(f);
-        const auto inodes = clamp_pct(num(f, "inodes_used_pct"));
+        const auto inodes = clamp_pct(json_number(f, "inodes_used_pct"));
         const auto mount = cell(f, "mount_point");
         if (use) {
-          const auto size = num(f, "size_bytes");
+          const auto size = json_number(f, "size_bytes");
           bars.push_back(
               {mount, *use,
                integer(*use) + "% used" +
@@ -609,7 +605,7 @@ void storage_section(const json& s, Section& out) {
                           if (const auto action = str(r, "sync_action");
                               action && *action != "idle") {
                             sync = *action;
-                            if (const auto pct = num(r, "sync_pct"))
+                            if (const auto pct = json_number(r, "sync_pct"))
                               sync += " " + fixed(*pct, 1) + "%";
                           }
                           return std::vector<std::string>{
@@ -631,7 +627,7 @@ std::string addresses(const json& interface) {
     if (!value) continue;
     if (!out.empty()) out += ", ";
     out += *value;
-    if (const auto prefix = num(address, "prefix"); prefix && *prefix >= 0) {
+    if (const auto prefix = json_number(address, "prefix"); prefix && *prefix >= 0) {
       out += "/" + integer(*prefix);
     }
   }
@@ -650,10 +646,10 @@ void network_section(const json& s, Section& out) {
               if (at(i, "virtual") == true && type != "virtual" && type != "loopback") {
                 type += " (virtual)";
               }
-              const auto speed = num(i, "speed_mbps");
+              const auto speed = json_number(i, "speed_mbps");
               const auto name = cell(i, "name");
               const auto& stats = at(i, "stats");
-              auto count = [&](const char* key) { return num(stats, key).value_or(0); };
+              auto count = [&](const char* key) { return json_number(stats, key).value_or(0); };
               if (count("rx_errors") + count("tx_errors") + count("rx_dropped") +
                       count("tx_dropped") >
                   0) {
@@ -665,10 +661,10 @@ void network_section(const json& s, Section& out) {
               if (const auto& wifi = at(i, "wifi"); wifi.is_object()) {
                 std::string text = "Wi-Fi";
                 if (const auto ssid = str(wifi, "ssid")) text += " \"" + *ssid + "\"";
-                if (const auto dbm = num(wifi, "signal_dbm")) {
+                if (const auto dbm = json_number(wifi, "signal_dbm")) {
                   text += ", " + integer(*dbm) + " dBm";
                 }
-                if (const auto quality = num(wifi, "link_quality")) {
+                if (const auto quality = json_number(wifi, "link_quality")) {
                   text += ", quality " + integer(*quality);
                 }
                 problems.push_back({name, text});
@@ -695,10 +691,10 @@ void network_section(const json& s, Section& out) {
       if (!route.is_object() || ++shown > 8) continue;
       std::string text = "via " + cell(route, "gateway") + " on " + cell(route, "interface");
       if (const auto family = str(route, "family")) text += " (" + *family;
-      if (const auto metric = num(route, "metric")) {
+      if (const auto metric = json_number(route, "metric")) {
         text += (str(route, "family") ? ", metric " : " (metric ") + integer(*metric);
       }
-      if (str(route, "family") || num(route, "metric")) text += ")";
+      if (str(route, "family") || json_number(route, "metric")) text += ")";
       fields.push_back({shown == 1 ? "Default route" : "", text});
     }
   } else {
@@ -718,7 +714,8 @@ void network_section(const json& s, Section& out) {
   push_table(out, table("Listening ports", {"PROTO", "ADDRESS", "PORT", "PROCESS", "USER"},
                         array(s, "listening"), kMaxPorts, [](const json& l) {
                           std::string process = cell(l, "process");
-                          if (const auto pid = num(l, "pid")) process += " (" + integer(*pid) + ")";
+                          if (const auto pid = json_number(l, "pid"))
+                            process += " (" + integer(*pid) + ")";
                           return std::vector<std::string>{cell(l, "protocol"), cell(l, "address"),
                                                           cell(l, "port"), process,
                                                           cell(l, "user")};
@@ -741,8 +738,8 @@ void power_section(const json& s, Section& out) {
             batteries, kMaxRows,
             [&](const json& b) {
               const auto name = cell(b, "name");
-              const auto charge = clamp_pct(num(b, "capacity_pct"));
-              const auto wear = clamp_pct(num(b, "wear_pct"));
+              const auto charge = clamp_pct(json_number(b, "capacity_pct"));
+              const auto wear = clamp_pct(json_number(b, "wear_pct"));
               if (charge) {
                 bars.push_back({name + " charge", *charge, integer(*charge) + "%", 20, 10, true});
               }
@@ -753,8 +750,8 @@ void power_section(const json& s, Section& out) {
                                 20, 50});
               }
               std::string capacity = kNone;
-              const auto full = num(b, "full_capacity_wh");
-              const auto design = num(b, "design_capacity_wh");
+              const auto full = json_number(b, "full_capacity_wh");
+              const auto design = json_number(b, "design_capacity_wh");
               if (full && design) {
                 capacity = fixed(*full, 1) + " of " + fixed(*design, 1) + " Wh";
               } else if (full) {
@@ -780,7 +777,7 @@ void power_section(const json& s, Section& out) {
                          "MAX", "CRITICAL"},
                         array(s, "temperatures"), kMaxRows, [](const json& t) {
                           auto degrees = [&](const char* key) {
-                            const auto n = num(t, key);
+                            const auto n = json_number(t, key);
                             return n ? fixed(*n, 1) : std::string(kNone);
                           };
                           const auto label = joined(t, {"chip", "label"});
@@ -798,7 +795,8 @@ void devices_section(const json& s, Section& out) {
                         }));
   push_table(out, table("Monitors", {"CONNECTOR", "MAKER", "NAME", "SIZE", "YEAR", "RESOLUTION"},
                         array(s, "monitors"), kMaxRows, [](const json& m) {
-                          const auto width = num(m, "width_mm"), height = num(m, "height_mm");
+                          const auto width = json_number(m, "width_mm"),
+                                     height = json_number(m, "height_mm");
                           std::string size = kNone;
                           if (width && height && *width > 0 && *height > 0) {
                             const double inches = std::hypot(*width, *height) / 25.4;
@@ -820,7 +818,7 @@ void devices_section(const json& s, Section& out) {
                         }));
   push_table(out, table("USB devices", {"PORT", "ID", "MANUFACTURER", "PRODUCT", "SPEED"},
                         array(s, "usb"), kMaxDevices, [](const json& u) {
-                          const auto speed = num(u, "speed_mbps");
+                          const auto speed = json_number(u, "speed_mbps");
                           return std::vector<std::string>{
                               // The port name ("1-1.2") already begins with the bus number.
                               str(u, "port") ? *str(u, "port") : cell(u, "bus"),
@@ -836,7 +834,7 @@ void software_section(const json& s, Section& out) {
   std::vector<std::pair<std::string, double>> counts;
   if (const auto& given = at(s, "counts"); given.is_object()) {
     for (const auto& [source, count] : given.items()) {
-      if (const auto n = num(count)) counts.emplace_back(printable_text(source), *n);
+      if (const auto n = json_number(count)) counts.emplace_back(printable_text(source), *n);
     }
   } else if (const auto& packages = at(s, "packages"); packages.is_array()) {
     for (const auto& package : packages) {
@@ -865,10 +863,10 @@ void software_section(const json& s, Section& out) {
   }
   add(fields, s, "pending_updates", "Pending updates",
       [](const json& v) -> std::optional<std::string> {
-        const auto total = num(v, "total");
+        const auto total = json_number(v, "total");
         if (!total) return std::nullopt;
         std::string text = integer(*total);
-        if (const auto security = num(v, "security"))
+        if (const auto security = json_number(v, "security"))
           text += " (" + integer(*security) + " security)";
         if (const auto source = str(v, "source")) text += " via " + *source;
         return text;
@@ -877,7 +875,7 @@ void software_section(const json& s, Section& out) {
 }
 
 std::vector<std::string> process_row(const json& p) {
-  const auto cpu = num(p, "cpu_pct");
+  const auto cpu = json_number(p, "cpu_pct");
   auto command = str(p, "command", kMaxCommand);
   return {cell(p, "pid"), cell(p, "user"), cpu ? fixed(*cpu, 1) : std::string(kNone),
           bytes_cell(p, "rss_bytes"), command ? *command : cell(p, "name")};
@@ -964,7 +962,7 @@ void users_section(const json& s, Section& out) {
 void logs_section(const json& s, Section& out) {
   std::vector<Field> fields;
   add(fields, s, "error_count", "Errors", [](const json& v) -> std::optional<std::string> {
-    const auto n = num(v);
+    const auto n = json_number(v);
     if (!n) return std::nullopt;
     return integer(*n) + " since boot";
   });
@@ -1081,7 +1079,7 @@ Report build_report(const json& snapshot) {
   report.host = str(system, "hostname").value_or("");
   if (const auto os = os_name(at(system, "os"))) report.header.push_back({"OS", *os});
   std::string collected = str(snapshot, "collected_at").value_or("?");
-  if (const auto ms = num(snapshot, "duration_ms"); ms && *ms >= 0) {
+  if (const auto ms = json_number(snapshot, "duration_ms"); ms && *ms >= 0) {
     collected += " in " + integer(*ms) + " ms";
   }
   if (const auto version = str(at(snapshot, "agent"), "version")) {

@@ -38,17 +38,6 @@ std::optional<std::string> str(const json& object, const char* key) {
   return str(at(object, key));
 }
 
-std::optional<double> num(const json& value) {
-  if (!value.is_number()) return std::nullopt;
-  const auto n = value.get<double>();
-  if (!std::isfinite(n)) return std::nullopt;
-  return n;
-}
-
-std::optional<double> num(const json& object, const char* key) {
-  return num(at(object, key));
-}
-
 // Integers the schema declares as "integer"; nothing outside what a JSON reader keeps exact.
 std::optional<long long> whole(std::optional<double> n) {
   if (!n || *n < 0 || *n > 9.0e15) return std::nullopt;
@@ -116,7 +105,7 @@ std::optional<std::string> glpi_date_or_datetime(const json& value) {
 std::optional<std::string> hex_id(const json& value) {
   auto text = str(value);
   if (!text) {
-    if (const auto n = whole(num(value)); n && *n <= 0xffff) {
+    if (const auto n = whole(json_number(value)); n && *n <= 0xffff) {
       char buffer[8];
       std::snprintf(buffer, sizeof buffer, "%04llx", *n);
       return std::string(buffer);
@@ -199,8 +188,8 @@ json hardware(const json& snapshot) {
   if (auto hostname = str(system, "hostname"))
     out["name"] = hostname->substr(0, hostname->find('.'));
   put(out, "uuid", usable_uuid(snapshot));
-  put(out, "memory", mebibytes(num(memory, "total_bytes")));
-  put(out, "swap", mebibytes(num(memory, "swap_total_bytes")));
+  put(out, "memory", mebibytes(json_number(memory, "total_bytes")));
+  put(out, "swap", mebibytes(json_number(memory, "swap_total_bytes")));
   if (auto chassis = str(at(snapshot, {"firmware", "chassis"}), "type_name")) {
     out["chassis_type"] = capitalised(*chassis);
   }
@@ -322,14 +311,14 @@ json cpus(const json& snapshot) {
   json out = json::array();
   const auto& cpu = at(snapshot, "cpu");
   if (!cpu.is_object() || cpu.contains("unavailable")) return out;
-  const auto sockets = whole(num(cpu, "sockets")).value_or(1);
+  const auto sockets = whole(json_number(cpu, "sockets")).value_or(1);
   const long long count = std::clamp<long long>(sockets, 1, 64);
   json one = json::object();
   put(one, "name", str(cpu, "model"));
   put(one, "manufacturer", cpu_maker(cpu));
   put(one, "arch", cpu_arch(at(snapshot, "system")));
   auto per_socket = [&](const char* key) -> std::optional<long long> {
-    const auto n = whole(num(cpu, key));
+    const auto n = whole(json_number(cpu, key));
     if (!n || *n == 0) return std::nullopt;
     return std::max<long long>(1, *n / count);
   };
@@ -338,12 +327,13 @@ json cpus(const json& snapshot) {
   auto threads = per_socket("threads");
   if (!threads) threads = per_socket("logical_cores");
   put(one, "thread", threads);
-  auto speed = whole(num(cpu, "max_mhz"));
-  if (!speed || *speed == 0) speed = whole(num(cpu, "mhz"));
+  auto speed = whole(json_number(cpu, "max_mhz"));
+  if (!speed || *speed == 0) speed = whole(json_number(cpu, "mhz"));
   if (speed && *speed > 0) one["speed"] = *speed;
-  if (const auto family = whole(num(cpu, "family"))) one["familynumber"] = std::to_string(*family);
-  if (const auto model = whole(num(cpu, "model_id"))) one["model"] = std::to_string(*model);
-  put(one, "stepping", whole(num(cpu, "stepping")));
+  if (const auto family = whole(json_number(cpu, "family")))
+    one["familynumber"] = std::to_string(*family);
+  if (const auto model = whole(json_number(cpu, "model_id"))) one["model"] = std::to_string(*model);
+  put(one, "stepping", whole(json_number(cpu, "stepping")));
   if (one.empty()) return out;
   for (long long i = 0; i < count; ++i) out.push_back(one);
   return out;
@@ -357,12 +347,12 @@ json memories(const json& snapshot) {
   for (const auto& dimm : dimms) {
     if (!dimm.is_object()) continue;
     json m = {{"numslots", ++slot}};
-    put(m, "capacity", mebibytes(num(dimm, "size_bytes")));
+    put(m, "capacity", mebibytes(json_number(dimm, "size_bytes")));
     put(m, "caption", str(dimm, "locator"));
     put(m, "description", str(dimm, "form_factor"));
     put(m, "type", str(dimm, "type"));
-    auto speed = whole(num(dimm, "configured_speed_mts"));
-    if (!speed || *speed == 0) speed = whole(num(dimm, "speed_mts"));
+    auto speed = whole(json_number(dimm, "configured_speed_mts"));
+    if (!speed || *speed == 0) speed = whole(json_number(dimm, "speed_mts"));
     if (speed && *speed > 0) m["speed"] = std::to_string(*speed) + " MT/s";
     put(m, "manufacturer", str(dimm, "manufacturer"));
     put(m, "model", str(dimm, "part_number"));
@@ -394,7 +384,7 @@ json storages(const json& snapshot) {
     put(s, "serial", str(disk, "serial"));
     put(s, "firmware", str(disk, "firmware"));
     // Disks are sold in decimal units; GLPI's own agent reports them that way too.
-    if (const auto size = num(disk, "size_bytes")) put(s, "disksize", whole(*size / 1e6));
+    if (const auto size = json_number(disk, "size_bytes")) put(s, "disksize", whole(*size / 1e6));
     put(s, "interface", bus_name(disk));
     s["type"] = at(disk, "removable") == true ? "removable" : "disk";
     if (const auto media = str(disk, "media"); media && *media != "unknown") {
@@ -419,9 +409,9 @@ json drives(const json& snapshot) {
     put(d, "volumn", str(filesystem, "device"));
     put(d, "type", str(filesystem, "mount_point"));
     put(d, "filesystem", str(filesystem, "type"));
-    put(d, "total", mebibytes(num(filesystem, "size_bytes")));
-    auto free = num(filesystem, "available_bytes");
-    if (!free) free = num(filesystem, "free_bytes");
+    put(d, "total", mebibytes(json_number(filesystem, "size_bytes")));
+    auto free = json_number(filesystem, "available_bytes");
+    if (!free) free = json_number(filesystem, "free_bytes");
     put(d, "free", mebibytes(free));
     if (const auto device = str(filesystem, "device"); device && encrypted.is_array()) {
       for (const auto& volume : encrypted) {
@@ -492,10 +482,10 @@ json networks(const json& snapshot) {
     if (const auto& virtual_device = at(interface, "virtual"); virtual_device.is_boolean()) {
       base["virtualdev"] = virtual_device.get<bool>();
     }
-    if (const auto speed = whole(num(interface, "speed_mbps")); speed && *speed > 0) {
+    if (const auto speed = whole(json_number(interface, "speed_mbps")); speed && *speed > 0) {
       base["speed"] = std::to_string(*speed);
     }
-    put(base, "mtu", whole(num(interface, "mtu")));
+    put(base, "mtu", whole(json_number(interface, "mtu")));
     put(base, "driver", str(interface, "driver"));
     put(base, "wifi_ssid", str(at(interface, "wifi"), "ssid"));
     // One entry per address, as GLPI's own agent writes them.
@@ -503,7 +493,7 @@ json networks(const json& snapshot) {
     if (const auto& addresses = at(interface, "addresses"); addresses.is_array()) {
       for (const auto& address : addresses) {
         const auto text = str(address, "address");
-        const auto prefix = whole(num(address, "prefix"));
+        const auto prefix = whole(json_number(address, "prefix"));
         if (!text) continue;
         json entry = base;
         if (at(address, "family") == "ipv4") {
@@ -546,7 +536,7 @@ json softwares(const json& snapshot) {
     put(s, "version", str(package, "version"));
     put(s, "arch", str(package, "architecture"));
     put(s, "from", str(package, "source"));
-    put(s, "filesize", whole(num(package, "install_size_bytes")));
+    put(s, "filesize", whole(json_number(package, "install_size_bytes")));
     put(s, "install_date", glpi_date_or_datetime(at(package, "installed_at")));
     out.push_back(std::move(s));
   }
@@ -566,8 +556,9 @@ json batteries(const json& snapshot) {
     put(b, "manufacturer", str(battery, "manufacturer"));
     put(b, "serial", str(battery, "serial"));
     put(b, "chemistry", str(battery, "technology"));
-    if (const auto wh = num(battery, "design_capacity_wh")) put(b, "capacity", whole(*wh * 1000));
-    if (const auto wh = num(battery, "full_capacity_wh"))
+    if (const auto wh = json_number(battery, "design_capacity_wh"))
+      put(b, "capacity", whole(*wh * 1000));
+    if (const auto wh = json_number(battery, "full_capacity_wh"))
       put(b, "real_capacity", whole(*wh * 1000));
     if (!b.empty()) out.push_back(std::move(b));
   }
@@ -586,7 +577,7 @@ json monitors(const json& snapshot) {
     put(m, "manufacturer", str(monitor, "manufacturer"));
     put(m, "serial", str(monitor, "serial"));
     put(m, "port", str(monitor, "connector"));
-    if (const auto year = whole(num(monitor, "manufacture_year"))) {
+    if (const auto year = whole(json_number(monitor, "manufacture_year"))) {
       m["description"] = std::to_string(*year);
     }
     if (!m.empty()) out.push_back(std::move(m));
@@ -679,7 +670,7 @@ json local_users(const json& snapshot) {
   const auto& local = at(snapshot, {"users", "local"});
   if (!local.is_array()) return out;
   for (const auto& user : local) {
-    const auto uid = whole(num(user, "uid"));
+    const auto uid = whole(json_number(user, "uid"));
     if (!uid) continue;  // id is required
     json u = {{"id", std::to_string(*uid)}};
     put(u, "login", str(user, "name"));

@@ -43,4 +43,25 @@ Result<std::chrono::system_clock::time_point> parse_time(std::string_view text) 
          std::chrono::seconds{s};
 }
 
+std::optional<std::chrono::seconds> parse_duration(std::string_view text,
+                                                   std::chrono::seconds bare_unit) {
+  if (text.empty() || text.size() > 12) return std::nullopt;
+  auto unit = bare_unit;
+  if (const auto suffix = std::string_view("smhd").find(text.back());
+      suffix != std::string_view::npos) {
+    static constexpr std::chrono::seconds kUnits[] = {std::chrono::seconds(1),
+                                                      std::chrono::minutes(1),
+                                                      std::chrono::hours(1), std::chrono::days(1)};
+    unit = kUnits[suffix];
+    text.remove_suffix(1);
+  }
+  if (text.empty()) return std::nullopt;
+  std::int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');  // 11 digits at most: no overflow
+  }
+  return value * unit;
+}
+
 }  // namespace tether::protocol

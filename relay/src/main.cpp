@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*token_create) {
-      const auto ttl = tether::relay::parse_duration(token_ttl);
+      const auto ttl = tether::protocol::parse_duration(token_ttl, std::chrono::minutes(1));
       if (!ttl) throw tether::relay::ConfigError("--ttl must be a duration like 30m, 12h or 7d");
       token_options.ttl = *ttl;
       const passwd* login = ::getpwuid(::geteuid());

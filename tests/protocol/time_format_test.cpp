@@ -21,5 +21,19 @@ TEST(TimeFormat, RefusesSignsAndOutOfRangeFields) {
   }
 }
 
+TEST(ParseDuration, AcceptsSecondsMinutesHoursDaysAndBareNumbersInTheGivenUnit) {
+  using namespace std::chrono_literals;
+  EXPECT_EQ(parse_duration("90s", 1min), 90s);
+  EXPECT_EQ(parse_duration("30m", 1s), 30min);
+  EXPECT_EQ(parse_duration("12h", 1s), 12h);
+  EXPECT_EQ(parse_duration("7d", 1s), 24h * 7);
+  EXPECT_EQ(parse_duration("45", 1min), 45min);
+  EXPECT_EQ(parse_duration("45", 1s), 45s);
+  EXPECT_EQ(parse_duration("99999999999s", 1s), 99999999999s);
+  for (const char* bad : {"", "m", "-5m", "+5m", "5 m", "1.5h", "5w", "ten", "9999999999999m"}) {
+    EXPECT_FALSE(parse_duration(bad, 1min)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace tether::protocol

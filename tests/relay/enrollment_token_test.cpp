@@ -16,17 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(ParseDuration, AcceptsSecondsMinutesHoursDaysAndBareMinutes) {
-  EXPECT_EQ(parse_duration("90s"), 90s);
-  EXPECT_EQ(parse_duration("30m"), 30min);
-  EXPECT_EQ(parse_duration("12h"), 12h);
-  EXPECT_EQ(parse_duration("7d"), 24h * 7);
-  EXPECT_EQ(parse_duration("45"), 45min);
-  for (const char* bad : {"", "m", "-5m", "5 m", "1.5h", "5w", "ten", "9999999999999m"}) {
-    EXPECT_FALSE(parse_duration(bad)) << bad;
-  }
-}
-
 TEST(GroupName, LowerCaseLettersDigitsDotUnderscoreDash) {
   EXPECT_TRUE(valid_group_name("default"));
   EXPECT_TRUE(valid_group_name("lab-2.floor_1"));

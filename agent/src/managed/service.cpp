@@ -544,36 +544,11 @@ class Service {
 }  // namespace
 
 std::optional<std::chrono::seconds> parse_interval(std::string_view text) {
-  if (text.empty() || text.size() > 12) return std::nullopt;
-  std::int64_t unit = 1;
-  switch (text.back()) {
-    case 's':
-      unit = 1;
-      text.remove_suffix(1);
-      break;
-    case 'm':
-      unit = 60;
-      text.remove_suffix(1);
-      break;
-    case 'h':
-      unit = 3600;
-      text.remove_suffix(1);
-      break;
-    case 'd':
-      unit = 86400;
-      text.remove_suffix(1);
-      break;
-    default:
-      break;
+  const auto interval = protocol::parse_duration(text, std::chrono::seconds(1));
+  if (!interval || *interval <= std::chrono::seconds(0) || *interval > std::chrono::days(365)) {
+    return std::nullopt;
   }
-  if (text.empty()) return std::nullopt;
-  std::int64_t value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  if (value <= 0 || value > 365LL * 86400 / unit) return std::nullopt;
-  return std::chrono::seconds(value * unit);
+  return interval;
 }
 
 int run_service(const ServiceOptions& options, std::ostream& log) {

@@ -106,24 +106,6 @@ std::string add_user(const std::filesystem::path& data_dir, const std::string& n
   return generated;
 }
 
-std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
-  if (text.empty() || text.size() > 12) return std::nullopt;
-  std::int64_t unit = 60;  // a bare number is minutes
-  if (const auto suffix = std::string_view("smhd").find(text.back());
-      suffix != std::string_view::npos) {
-    static constexpr std::int64_t kUnits[] = {1, 60, 3600, 86400};
-    unit = kUnits[suffix];
-    text.remove_suffix(1);
-  }
-  if (text.empty()) return std::nullopt;
-  std::int64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  return std::chrono::seconds(value * unit);
-}
-
 bool valid_group_name(std::string_view name) {
   return !name.empty() && name.size() <= 64 &&
          name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") ==

@@ -59,9 +59,6 @@ struct CreatedEnrollmentToken {
 CreatedEnrollmentToken create_enrollment_token(const std::filesystem::path& data_dir,
                                                const EnrollmentTokenOptions& options);
 
-/// "90s", "30m", "12h", "7d" (a bare number is minutes) → seconds; nullopt for anything else.
-std::optional<std::chrono::seconds> parse_duration(std::string_view text);
-
 /// True for a group name of 1 to 64 characters from [a-z0-9._-].
 bool valid_group_name(std::string_view name);
 
