@@ -5,23 +5,16 @@
 
 #include <fstream>
 #include <functional>
-#include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "../fixture_json.hpp"
 #include "tether/agent/diag/inventory.hpp"
 
 namespace tether::protocol {
 namespace {
 
 using json = nlohmann::json;
-
-json laptop() {
-  std::ifstream in(TETHER_SOURCE_DIR "/tests/glpi/snapshot_laptop.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  return json::parse(text.str());
-}
 
 bool has_null(const json& value) {
   if (value.is_null()) return true;
@@ -34,7 +27,7 @@ bool has_null(const json& value) {
 }
 
 TEST(GlpiInventory, EnvelopeNamesTheComputerAndTheAgent) {
-  const auto glpi = to_glpi_inventory(laptop());
+  const auto glpi = to_glpi_inventory(laptop_snapshot());
   EXPECT_EQ(glpi["itemtype"], "Computer");
   EXPECT_EQ(glpi["action"], "inventory");
   // Stable across runs: host name and the identity hash, not a time stamp.
@@ -43,7 +36,7 @@ TEST(GlpiInventory, EnvelopeNamesTheComputerAndTheAgent) {
 }
 
 TEST(GlpiInventory, HardwareInMebibytes) {
-  const auto hardware = to_glpi_inventory(laptop())["content"]["hardware"];
+  const auto hardware = to_glpi_inventory(laptop_snapshot())["content"]["hardware"];
   EXPECT_EQ(hardware["name"], "anna-laptop");
   EXPECT_EQ(hardware["uuid"], "4c4c4544-0034-3010-8048-b6c04f503732");
   EXPECT_EQ(hardware["memory"], 7803);  // 8181999616 B = 7802.9 MiB, rounded
@@ -58,7 +51,7 @@ TEST(GlpiInventory, HardwareInMebibytes) {
 
 TEST(GlpiInventory, BiosAndOperatingSystem) {
   const auto content = to_glpi_inventory(
-      laptop(), {.utc_offset_seconds = 3600, .timezone_abbreviation = "CET"})["content"];
+      laptop_snapshot(), {.utc_offset_seconds = 3600, .timezone_abbreviation = "CET"})["content"];
   const auto& bios = content["bios"];
   EXPECT_EQ(bios["bmanufacturer"], "HP");
   EXPECT_EQ(bios["bversion"], "P70 Ver. 01.21");
@@ -87,19 +80,20 @@ TEST(GlpiInventory, BiosAndOperatingSystem) {
 }
 
 TEST(GlpiInventory, TimezoneNeedsAnOffsetAndSmbiosDatesAreConverted) {
-  auto snapshot = laptop();
+  auto snapshot = laptop_snapshot();
   snapshot["firmware"]["bios"]["date"] = "03/02/2023";  // SMBIOS's own form
   snapshot["system"]["boot_time"] = "yesterday";
   const auto content = to_glpi_inventory(snapshot)["content"];
   EXPECT_FALSE(content["operatingsystem"].contains("timezone"));
   EXPECT_FALSE(content["operatingsystem"].contains("boot_time"));
   EXPECT_EQ(content["bios"]["bdate"], "2023-03-02");
-  const auto west = to_glpi_inventory(laptop(), {.utc_offset_seconds = -(3 * 3600 + 1800)});
+  const auto west =
+      to_glpi_inventory(laptop_snapshot(), {.utc_offset_seconds = -(3 * 3600 + 1800)});
   EXPECT_EQ(west["content"]["operatingsystem"]["timezone"]["offset"], "-0330");
 }
 
 TEST(GlpiInventory, CpusMemoriesStoragesDrives) {
-  const auto content = to_glpi_inventory(laptop())["content"];
+  const auto content = to_glpi_inventory(laptop_snapshot())["content"];
   ASSERT_EQ(content["cpus"].size(), 1u);
   const auto& cpu = content["cpus"][0];
   EXPECT_EQ(cpu["manufacturer"], "Intel");
@@ -138,7 +132,7 @@ TEST(GlpiInventory, CpusMemoriesStoragesDrives) {
 }
 
 TEST(GlpiInventory, NetworksOneEntryPerAddress) {
-  const auto networks = to_glpi_inventory(laptop())["content"]["networks"];
+  const auto networks = to_glpi_inventory(laptop_snapshot())["content"]["networks"];
   // enp0s31f6 (no address), lo (v4, v6), wlp2s0 (v4, v6).
   ASSERT_EQ(networks.size(), 5u);
   EXPECT_EQ(networks[0]["description"], "enp0s31f6");
@@ -158,7 +152,7 @@ TEST(GlpiInventory, NetworksOneEntryPerAddress) {
 }
 
 TEST(GlpiInventory, SoftwareDevicesAndUsers) {
-  const auto content = to_glpi_inventory(laptop())["content"];
+  const auto content = to_glpi_inventory(laptop_snapshot())["content"];
   ASSERT_EQ(content["softwares"].size(), 4u);
   EXPECT_EQ(content["softwares"][0], json({{"name", "bash"},
                                            {"version", "5.2.15-2+b2"},
@@ -189,7 +183,7 @@ TEST(GlpiInventory, SoftwareDevicesAndUsers) {
 }
 
 TEST(GlpiInventory, NothingIsEverNull) {
-  EXPECT_FALSE(has_null(to_glpi_inventory(laptop())));
+  EXPECT_FALSE(has_null(to_glpi_inventory(laptop_snapshot())));
   // Every field null at once: all left out, the document still has its envelope.
   std::function<void(json&)> nullify = [&](json& value) {
     if (value.is_object()) {
@@ -204,7 +198,7 @@ TEST(GlpiInventory, NothingIsEverNull) {
       for (auto& element : value) nullify(element);
     }
   };
-  auto empty = laptop();
+  auto empty = laptop_snapshot();
   nullify(empty);
   const auto glpi = to_glpi_inventory(empty);
   EXPECT_FALSE(has_null(glpi)) << glpi.dump(1);
@@ -213,7 +207,7 @@ TEST(GlpiInventory, NothingIsEverNull) {
 }
 
 TEST(GlpiInventory, OutOfSchemaValuesAreLeftOut) {
-  auto snapshot = laptop();
+  auto snapshot = laptop_snapshot();
   snapshot["system"]["architecture"] = "riscv64";  // not in the schema's cpu arch list
   snapshot["network"]["interfaces"][2]["state"] = "weird";
   snapshot["network"]["interfaces"][2]["addresses"][0]["address"] = "not-an-ip";
@@ -261,7 +255,7 @@ bool is_part_of(const json& part, const json& whole) {
 // Managed agents send inventory documents (the snapshot without its live figures) and the
 // relay maps those: the same document, less what only the live figures tell.
 TEST(GlpiInventory, InventoryDocumentMapsLikeItsSnapshotLessTheLiveFigures) {
-  const auto snapshot = laptop();
+  const auto snapshot = laptop_snapshot();
   const auto whole = to_glpi_inventory(snapshot);
   const auto glpi = to_glpi_inventory(agent::diag::make_inventory(snapshot));
   EXPECT_FALSE(has_null(glpi));

@@ -2,10 +2,10 @@
 // sections' own shape, so the relay can put the snapshot together again.
 
 #include <fstream>
-#include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "../fixture_json.hpp"
 #include "tether/agent/diag/inventory.hpp"
 #include "tether/agent/diag/snapshot.hpp"
 
@@ -13,13 +13,6 @@ namespace tether::agent::diag {
 namespace {
 
 using json = nlohmann::json;
-
-json laptop() {
-  std::ifstream in(TETHER_SOURCE_DIR "/tests/glpi/snapshot_laptop.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  return json::parse(text.str());
-}
 
 // The relay's composition (fleet contract): objects by key, arrays by index.
 void deep_merge(json& into, const json& overlay) {
@@ -40,7 +33,7 @@ void deep_merge(json& into, const json& overlay) {
 }
 
 TEST(InventoryLive, InventoryAndHashesAreExactlyMakeInventorys) {
-  const auto snapshot = laptop();
+  const auto snapshot = laptop_snapshot();
   const auto split = split_inventory(snapshot);
   EXPECT_EQ(split.inventory, make_inventory(snapshot));
   for (const auto& name : inventory_sections()) {
@@ -49,7 +42,7 @@ TEST(InventoryLive, InventoryAndHashesAreExactlyMakeInventorys) {
 }
 
 TEST(InventoryLive, OverlayMergedBackGivesTheSnapshotsSectionsAgain) {
-  auto snapshot = laptop();
+  auto snapshot = laptop_snapshot();
   // A reason for a dropped field next to one for a kept field: each goes its own way.
   snapshot["memory"]["unknown"] = {{"available_bytes", "could not read: x"},
                                    {"total_bytes", "could not read: y"}};
@@ -66,7 +59,7 @@ TEST(InventoryLive, OverlayMergedBackGivesTheSnapshotsSectionsAgain) {
 }
 
 TEST(InventoryLive, ListFiguresAreAlignedByIndexWithEmptyItemsWhereNothingWasDropped) {
-  auto snapshot = laptop();
+  auto snapshot = laptop_snapshot();
   auto& filesystems = snapshot["storage"]["filesystems"];
   ASSERT_GE(filesystems.size(), 3u);
   filesystems[0]["free_bytes"] = 111;
@@ -88,7 +81,7 @@ TEST(InventoryLive, ListFiguresAreAlignedByIndexWithEmptyItemsWhereNothingWasDro
 }
 
 TEST(InventoryLive, SectionsWithoutLiveFiguresHaveNoOverlayAndMissingFindingsAreEmpty) {
-  auto snapshot = laptop();
+  auto snapshot = laptop_snapshot();
   snapshot.erase("findings");
   snapshot["cpu"] = {{"unavailable", "timed out"}};
   const auto split = split_inventory(snapshot);

@@ -3,10 +3,10 @@
 #include "tether/agent/diag/inventory.hpp"
 
 #include <fstream>
-#include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "../fixture_json.hpp"
 #include "tether/agent/diag/snapshot.hpp"
 
 namespace tether::agent::diag {
@@ -14,15 +14,8 @@ namespace {
 
 using json = nlohmann::json;
 
-json laptop() {
-  std::ifstream in(TETHER_SOURCE_DIR "/tests/glpi/snapshot_laptop.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  return json::parse(text.str());
-}
-
 TEST(Inventory, KeepsInventorySectionsOnlyWithAHashEach) {
-  const auto inventory = make_inventory(laptop());
+  const auto inventory = make_inventory(laptop_snapshot());
   EXPECT_FALSE(inventory.contains("findings"));
   EXPECT_FALSE(inventory.contains("checks_skipped"));
   EXPECT_FALSE(inventory.contains("processes"));
@@ -47,8 +40,8 @@ TEST(Inventory, SectionHashIsSha256OfTheCanonicalDump) {
 }
 
 TEST(Inventory, LiveFiguresAreLeftOutSoAnUnchangedMachineHashesAlike) {
-  auto first = laptop();
-  auto second = laptop();
+  auto first = laptop_snapshot();
+  auto second = laptop_snapshot();
   second["collected_at"] = "2025-11-26T10:00:00Z";
   second["identity"]["collected_at"] = "2025-11-26T10:00:00Z";
   second["system"]["uptime_seconds"] = 360000;
@@ -76,7 +69,7 @@ TEST(Inventory, LiveFiguresAreLeftOutSoAnUnchangedMachineHashesAlike) {
 }
 
 TEST(Inventory, UnknownReasonsOfDroppedFieldsGoWithThem) {
-  auto snapshot = laptop();
+  auto snapshot = laptop_snapshot();
   snapshot["memory"]["available_bytes"] = nullptr;
   snapshot["memory"]["unknown"] = {{"available_bytes", "could not read: x"}};
   const auto inventory = make_inventory(snapshot);

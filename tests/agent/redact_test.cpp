@@ -1,9 +1,9 @@
 // redact_snapshot: no serial, MAC, user name or host name survives anywhere in the output.
 
 #include "tether/agent/diag/redact.hpp"
+#include "../fixture_json.hpp"
 
 #include <fstream>
-#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -11,13 +11,6 @@ namespace tether::agent::diag {
 namespace {
 
 using json = nlohmann::json;
-
-json laptop() {
-  std::ifstream in(TETHER_SOURCE_DIR "/tests/glpi/snapshot_laptop.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  return json::parse(text.str());
-}
 
 bool has(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -29,7 +22,7 @@ std::string lower(std::string text) {
 }
 
 TEST(Redact, NoOriginalTokenSurvivesAnywhere) {
-  const auto original = laptop();
+  const auto original = laptop_snapshot();
   const auto dumped = lower(redact_snapshot(original).dump());
   for (const char* token :
        {// host names
@@ -48,7 +41,7 @@ TEST(Redact, NoOriginalTokenSurvivesAnywhere) {
 }
 
 TEST(Redact, MarksTheSnapshotAndKeepsWhatIsNotPersonal) {
-  const auto redacted = redact_snapshot(laptop());
+  const auto redacted = redact_snapshot(laptop_snapshot());
   EXPECT_EQ(redacted["redacted"], true);
   EXPECT_EQ(redacted["identity"]["device_id"], kRedacted);
   EXPECT_EQ(redacted["firmware"]["system"]["serial"], kRedacted);

@@ -1,23 +1,16 @@
 // render_diagnostics_html: one self-contained, escaped, printable file.
 
 #include <fstream>
-#include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "../fixture_json.hpp"
 #include "tether/protocol/diag_report.hpp"
 
 namespace tether::protocol {
 namespace {
 
 using json = nlohmann::json;
-
-json laptop() {
-  std::ifstream in(TETHER_SOURCE_DIR "/tests/glpi/snapshot_laptop.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  return json::parse(text.str());
-}
 
 bool has(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -30,7 +23,7 @@ std::size_t position(const std::string& haystack, const std::string& needle) {
 }
 
 TEST(DiagHtml, IsOneSelfContainedDocument) {
-  const auto html = render_diagnostics_html(laptop());
+  const auto html = render_diagnostics_html(laptop_snapshot());
   EXPECT_EQ(html.rfind("<!DOCTYPE html>\n", 0), 0u);
   EXPECT_TRUE(html.ends_with("</html>\n"));
   EXPECT_TRUE(has(html, "<meta charset=\"utf-8\">"));
@@ -44,7 +37,7 @@ TEST(DiagHtml, IsOneSelfContainedDocument) {
 }
 
 TEST(DiagHtml, FindingsOnTopInSeverityColours) {
-  const auto html = render_diagnostics_html(laptop());
+  const auto html = render_diagnostics_html(laptop_snapshot());
   const auto critical = position(html,
                                  "<div class=\"finding critical\"><span class=\"sev\">critical"
                                  "</span>/media/anna/My Backup Disk is 97% full");
@@ -63,7 +56,7 @@ TEST(DiagHtml, FindingsOnTopInSeverityColours) {
 }
 
 TEST(DiagHtml, BarsForFilesystemsMemorySwapAndBattery) {
-  const auto html = render_diagnostics_html(laptop());
+  const auto html = render_diagnostics_html(laptop_snapshot());
   // "/" is 64% used (df rounding): a green bar.
   EXPECT_TRUE(has(html,
                   "<div class=\"bar-label\">/</div><div class=\"bar\"><span "
@@ -93,7 +86,7 @@ TEST(DiagHtml, BarsForFilesystemsMemorySwapAndBattery) {
 }
 
 TEST(DiagHtml, LowChargeIsRed) {
-  auto snapshot = laptop();
+  auto snapshot = laptop_snapshot();
   snapshot["power"]["batteries"][0]["capacity_pct"] = 6;
   const auto html = render_diagnostics_html(snapshot);
   EXPECT_TRUE(has(html,
@@ -103,7 +96,7 @@ TEST(DiagHtml, LowChargeIsRed) {
 }
 
 TEST(DiagHtml, EveryStringIsEscaped) {
-  auto snapshot = laptop();
+  auto snapshot = laptop_snapshot();
   snapshot["system"]["hostname"] = "<script>alert(1)</script>";
   snapshot["storage"]["filesystems"][0]["mount_point"] = "/mnt/\"><img src=x onerror=alert(2)>";
   snapshot["findings"][0]["summary"] = "<b>bold</b> & 'quoted'";
@@ -124,7 +117,7 @@ TEST(DiagHtml, EveryStringIsEscaped) {
 }
 
 TEST(DiagHtml, UnavailableSectionsAndUnknownValuesSayWhy) {
-  auto snapshot = laptop();
+  auto snapshot = laptop_snapshot();
   snapshot["logs"] = {{"unavailable", "timed out"}};
   const auto html = render_diagnostics_html(snapshot);
   EXPECT_TRUE(has(html,

@@ -2,11 +2,11 @@
 // hostile input.
 
 #include "tether/protocol/diag_report.hpp"
+#include "../fixture_json.hpp"
 
 #include <fstream>
 #include <functional>
 #include <limits>
-#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -14,14 +14,6 @@ namespace tether::protocol {
 namespace {
 
 using json = nlohmann::json;
-
-// A laptop's snapshot as the agent writes it (shared with the GLPI and redaction tests).
-json laptop() {
-  std::ifstream in(TETHER_SOURCE_DIR "/tests/glpi/snapshot_laptop.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  return json::parse(text.str());
-}
 
 bool has(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -34,7 +26,7 @@ std::size_t position(const std::string& haystack, const std::string& needle) {
 }
 
 TEST(DiagReport, HeaderSaysWhichMachineAndWhen) {
-  const auto report = render_diagnostics_text(laptop());
+  const auto report = render_diagnostics_text(laptop_snapshot());
   EXPECT_EQ(report.rfind("TETHER DIAGNOSTICS \xe2\x80\x94 anna-laptop\n", 0), 0u) << report;
   EXPECT_TRUE(has(report, "  OS                Debian GNU/Linux 12 (bookworm)\n")) << report;
   EXPECT_TRUE(has(report, "  Collected         2025-11-25T10:00:00Z in 18 ms by agent 0.2.0\n"))
@@ -42,7 +34,7 @@ TEST(DiagReport, HeaderSaysWhichMachineAndWhen) {
 }
 
 TEST(DiagReport, FindingsComeFirstCriticalThenWarningWithHints) {
-  const auto report = render_diagnostics_text(laptop());
+  const auto report = render_diagnostics_text(laptop_snapshot());
   const auto findings = position(report, "\nFINDINGS\n");
   const auto critical =
       position(report,
@@ -70,7 +62,7 @@ TEST(DiagReport, FindingsComeFirstCriticalThenWarningWithHints) {
 }
 
 TEST(DiagReport, SectionsFollowTheSchemaOrder) {
-  const auto report = render_diagnostics_text(laptop());
+  const auto report = render_diagnostics_text(laptop_snapshot());
   std::size_t previous = 0;
   for (const char* title :
        {"IDENTITY", "SYSTEM", "FIRMWARE", "CPU", "MEMORY", "STORAGE", "NETWORK", "POWER", "DEVICES",
@@ -82,7 +74,7 @@ TEST(DiagReport, SectionsFollowTheSchemaOrder) {
 }
 
 TEST(DiagReport, KeyValueLinesAreAligned) {
-  const auto report = render_diagnostics_text(laptop());
+  const auto report = render_diagnostics_text(laptop_snapshot());
   for (const char* line : {
            "  Hostname          anna-laptop\n",
            "  Uptime            3 days 4 h 12 min\n",
@@ -112,14 +104,14 @@ TEST(DiagReport, KeyValueLinesAreAligned) {
 }
 
 TEST(DiagReport, UnknownFieldsSayWhy) {
-  const auto report = render_diagnostics_text(laptop());
+  const auto report = render_diagnostics_text(laptop_snapshot());
   EXPECT_TRUE(has(report, "  Asset tag         \xe2\x80\x94  (not present)\n")) << report;
   // In a table cell too: the USB stick's health could not be read.
   EXPECT_TRUE(has(report, "\xe2\x80\x94  (tool missing: smartctl)\n")) << report;
 }
 
 TEST(DiagReport, FilesystemsAreATableLikeDf) {
-  const auto report = render_diagnostics_text(laptop());
+  const auto report = render_diagnostics_text(laptop_snapshot());
   // df's rounding: 150 GB used of 237.5 GB usable is 63.2%, shown as 64%.
   EXPECT_TRUE(has(report,
                   "  Filesystems:\n"
@@ -134,7 +126,7 @@ TEST(DiagReport, FilesystemsAreATableLikeDf) {
 }
 
 TEST(DiagReport, TablesForDisksInterfacesBatteriesAndProcesses) {
-  const auto report = render_diagnostics_text(laptop());
+  const auto report = render_diagnostics_text(laptop_snapshot());
   EXPECT_TRUE(has(report,
                   "passed, 38 \xc2\xb0"
                   "C, 7% worn, 11523 h on"))
@@ -156,7 +148,7 @@ TEST(DiagReport, TablesForDisksInterfacesBatteriesAndProcesses) {
 }
 
 TEST(DiagReport, UnavailableSectionsShowTheirReasonInPlace) {
-  auto snapshot = laptop();
+  auto snapshot = laptop_snapshot();
   snapshot["logs"] = {{"unavailable", "timed out"}};
   snapshot["memory"] = "garbage";
   snapshot["errors"] = json::parse(R"([{"section": "gpu", "message": "unknown section"}])");
@@ -177,7 +169,7 @@ TEST(DiagReport, SectionsNotAskedForAreLeftOutSilently) {
 }
 
 TEST(DiagReport, LongListsAreBounded) {
-  auto snapshot = laptop();
+  auto snapshot = laptop_snapshot();
   json ports = json::array();
   for (int i = 0; i < 100; ++i) {
     ports.push_back({{"protocol", "tcp"},
@@ -206,7 +198,7 @@ TEST(DiagReport, LongListsAreBounded) {
 }
 
 TEST(DiagReport, ControlCharactersCannotReachTheTerminal) {
-  auto snapshot = laptop();
+  auto snapshot = laptop_snapshot();
   snapshot["system"]["hostname"] = "evil\x1b[2J\npc";
   snapshot["storage"]["filesystems"][0]["mount_point"] = "/mnt/\x1b]0;owned\x07x";
   snapshot["findings"][0]["summary"] =
@@ -283,7 +275,7 @@ TEST(DiagReport, HostileInputNeverThrows) {
 
 // Every value of the full snapshot, one at a time, replaced by each wrong type.
 TEST(DiagReport, EveryFieldOfTheWrongTypeStillRenders) {
-  const auto original = laptop();
+  const auto original = laptop_snapshot();
   // Numbers, lists and booleans of the wrong kind are in HostileInputNeverThrows; four kinds
   // here keep this exhaustive walk quick.
   const json kWrong[] = {nullptr, "x", json::object(), std::numeric_limits<double>::quiet_NaN()};
