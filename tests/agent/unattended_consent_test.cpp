@@ -4,6 +4,7 @@
 #include "managed/unattended_consent.hpp"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <utmpx.h>
 
@@ -68,10 +69,23 @@ TEST_F(UtmpFile, AMissingFileIsNobodyAnUnreadableOneIsUnknown) {
   ASSERT_TRUE(missing.has_value());
   EXPECT_TRUE(missing->empty());
   EXPECT_FALSE(logged_in_users(dir_).has_value()) << "a directory is not a utmp file";
-  if (geteuid() == 0) GTEST_SKIP() << "root reads any file";
   add(USER_PROCESS, "alice", "tty1");
   ASSERT_EQ(chmod(file_.c_str(), 0), 0);
-  EXPECT_FALSE(logged_in_users(file_).has_value());
+  if (geteuid() != 0) {
+    EXPECT_FALSE(logged_in_users(file_).has_value());
+    return;
+  }
+  // Root reads any file: ask as an unprivileged user, in a child that drops to nobody.
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
+    _exit(logged_in_users(file_).has_value() ? 1 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: an unreadable utmp read as nobody logged in; 2: setuid";
 }
 
 using Users = std::optional<std::vector<std::string>>;
