@@ -8,7 +8,7 @@
 // connection, one thread per core) minus the WebSocket, the broker and the store.
 //
 //   plain_tls_server --listen 127.0.0.1:0 --cert DATA/server.pem --key DATA/server.key
-//                    --ca DATA/ca.pem [--threads T] [--raw] [--release-buffers]
+//                    --ca DATA/ca.pem [--threads T] [--raw] [--release-buffers] [--tickets N]
 //
 // --raw: no Asio; OpenSSL on the socket itself (SSL_set_fd, non-blocking, one epoll
 // per thread), as nginx and HAProxy hold TLS connections. It shows what OpenSSL alone
@@ -16,7 +16,9 @@
 // every Asio ssl::stream carries. Level-triggered epoll, interest as OpenSSL asks (WANT_READ:
 // EPOLLIN, WANT_WRITE: EPOLLOUT). No handshake deadline in this mode.
 // --release-buffers: SSL_MODE_RELEASE_BUFFERS (OpenSSL frees a connection's read and write
-// buffers while they are empty).
+// buffers while they are empty; Asio's ssl::stream always sets it, so it matters for --raw).
+// --tickets N: TLS 1.3 session tickets per handshake (OpenSSL sends 2 by default; Tether's
+// clients never resume a session, so for them the tickets are wasted work).
 //
 // Prints "listening on ADDR:PORT" once bound; runs until SIGINT/SIGTERM.
 
@@ -198,6 +200,9 @@ int main(int argc, char** argv) {
   app.add_option("--ca", ca, "CA that must have issued the client certificates")->required();
   app.add_option("--threads", threads, "Threads (default: one per core, as the relay)");
   bool raw = false, release_buffers = false;
+  int tickets = -1;
+  app.add_option("--tickets", tickets,
+                 "TLS 1.3 session tickets sent after each handshake (OpenSSL's default: 2)");
   app.add_flag("--raw", raw, "OpenSSL on the socket with epoll instead of Asio");
   app.add_flag("--release-buffers", release_buffers, "SSL_MODE_RELEASE_BUFFERS");
   CLI11_PARSE(app, argc, argv);
@@ -217,6 +222,8 @@ int main(int argc, char** argv) {
     SSL_CTX_set_verify(tls.native_handle(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                        nullptr);
     if (release_buffers) SSL_CTX_set_mode(tls.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+    if (tickets >= 0)
+      SSL_CTX_set_num_tickets(tls.native_handle(), static_cast<std::size_t>(tickets));
 
     const auto colon = listen.rfind(':');
     if (colon == std::string::npos) throw std::runtime_error("--listen must be ADDR:PORT");

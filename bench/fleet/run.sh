@@ -4,7 +4,8 @@
 # Prints a Markdown report to stdout (docs/benchmarks.md keeps the figures); progress to stderr.
 #
 #   bench/fleet/run.sh [--count N] [--build-dir DIR] [--no-build] [--cpu-seconds S]
-#                      [--settle S] [--load-threads T] [--skip-plain] [--keep] [--work DIR]
+#                      [--settle S] [--load-threads T] [--skip-plain] [--skip-relay] [--keep]
+#                      [--work DIR]
 #                      [--plain-args "ARGS"]
 #
 #   --count N         devices (default 10000; at most 10000, one token's --uses limit)
@@ -15,6 +16,7 @@
 #   --settle S        wait after all N are connected before reading RSS (default 10)
 #   --load-threads T  threads of fleet_load (default 1)
 #   --skip-plain      only the relay
+#   --skip-relay      only plain_tls_server (the relay still enrolls the devices)
 #   --keep            keep the temporary directory (relay data, logs, JSON lines)
 #   --work DIR        work in DIR (kept) instead of a temporary directory; when DIR already
 #                     holds a relay data directory and devices.jsonl with N devices from an
@@ -50,6 +52,7 @@ cpu_seconds=60
 settle=10
 load_threads=1
 skip_plain=0
+skip_relay=0
 keep=0
 work=""
 plain_args=""
@@ -62,6 +65,7 @@ while [ $# -gt 0 ]; do
     --settle) settle="$2"; shift 2 ;;
     --load-threads) load_threads="$2"; shift 2 ;;
     --skip-plain) skip_plain=1; shift ;;
+    --skip-relay) skip_relay=1; shift ;;
     --keep) keep=1; shift ;;
     --work) work="$2"; keep=1; shift 2 ;;
     --plain-args) plain_args="$2"; shift 2 ;;
@@ -129,6 +133,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime (comm 
 clk_tck=$(getconf CLK_TCK)
 now_ms() { date +%s%3N; }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 data="$work/relay"
 reuse=0
 if [ -f "$data/relay.json" ] && [ -f "$work/devices.jsonl" ] &&
@@ -148,6 +153,7 @@ start_server() {  # KIND LISTEN: starts the relay or plain_tls_server, sets serv
   local kind=$1 listen=$2
   run_no=$((run_no + 1))
   local out="$work/$kind.$run_no.out"
+  rm -f "$out"  # a file left by an earlier run (--work) must not be read as this one's
   if [ "$kind" = relay ]; then
     "$relay_bin" serve --data "$data" --listen "$listen" >"$out" 2>"$work/$kind.$run_no.log" &
   else
@@ -182,6 +188,7 @@ measure() {
   sleep 5
   r_idle=$(rss_kb "$server_pid")
   local events="$work/load.$kind.jsonl"
+  rm -f "$events"
   "$load_bin" "${load_args[@]}" "$address" --ca "$data/ca.pem" -n "$count" \
     --state "$work/devices.jsonl" --threads "$load_threads" >"$events" 2>"$work/load.$kind.log" &
   load_pid=$!
@@ -203,12 +210,16 @@ measure() {
 
   log "$kind: SIGKILL, then serve again on port $port"
   r_kill_ms=$(now_ms)
+  l0=$(cpu_ticks "$load_pid")
   kill -KILL "$server_pid"; wait "$server_pid" 2>/dev/null || true
   start_server "$kind" "127.0.0.1:$port"
   kill -USR1 "$load_pid"
   r_restart_ms=$(( $(now_ms) - r_kill_ms ))
   local line
   line=$(wait_for "$events" '"event":"reconnected"' 600 "$load_pid")
+  # CPU seconds the reconnect cost: the new server from its start, fleet_load from the kill.
+  r_reconnect_cpu=$(awk -v s="$(cpu_ticks "$server_pid")" -v l=$(($(cpu_ticks "$load_pid") - l0)) \
+    -v hz="$clk_tck" 'BEGIN {printf "server %.1f s, fleet_load %.1f s", s / hz, l / hz}')
   r_reconnect="$line"
   log "$kind: $(echo "$line" | jq -c 'del(.per_second)')"
   r_rss_after=$(rss_kb "$server_pid")
@@ -232,20 +243,23 @@ row() {  # KIND
   local kb_per
   kb_per=$(awk -v a="$r_idle" -v b="$r_held" -v n="$count" 'BEGIN {printf "%.1f", (b - a) / n}')
   local r=$r_reconnect
-  printf '| %s | %s | %s | %s | %s | %s | %.1f | %.1f | %s / %s / %s | %s | %s |\n' \
+  printf '| %s | %s | %s | %s | %s | %s | %.1f | %.1f | %s / %s / %s | %s | %s | %s |\n' \
     "$1" "$((r_idle / 1024))" "$((r_held / 1024))" "$kb_per" "$r_cpu" "$r_restart_ms" \
     "$(echo "$r" | jq '.since_mark_ms / 1000')" "$(echo "$r" | jq '.since_first_drop_ms / 1000')" \
     "$(echo "$r" | jq .per_second_p50)" "$(echo "$r" | jq .per_second_p90)" \
-    "$(echo "$r" | jq .per_second_max)" "$(echo "$r" | jq .per_100ms_max)" "$r_online_rest"
+    "$(echo "$r" | jq .per_second_max)" "$(echo "$r" | jq .per_100ms_max)" "$r_reconnect_cpu" \
+    "$r_online_rest"
 }
 
+if [ "$skip_relay" = 0 ]; then
 measure relay
 relay_row=$(row "tether-relay (/agent/v1/managed, WebSocket)")
 relay_detail=$(printf 'relay: first connect %s\nrelay: reconnect %s\nrelay: fleet_load RSS %s KB, CPU %s %% while held; RSS after the reconnect %s KB; %s\n' \
   "$r_first" "$r_reconnect" "$r_load_rss" "$r_load_cpu" "$r_rss_after" "$r_summary")
+fi
 if [ "$skip_plain" = 0 ]; then
   measure plain
-  plain_row=$(row "plain_tls_server (TLS only)")
+  plain_row=$(row "plain_tls_server ${plain_args:-(Asio)} (TLS only)")
   plain_detail=$(printf 'plain: first connect %s\nplain: reconnect %s\nplain: fleet_load RSS %s KB, CPU %s %% while held; RSS after the reconnect %s KB; %s\n' \
     "$r_first" "$r_reconnect" "$r_load_rss" "$r_load_cpu" "$r_rss_after" "$r_summary")
 fi
@@ -253,17 +267,22 @@ fi
 echo "## Managed fleet scale: $count devices"
 echo
 echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, Linux $(uname -r)"
-echo "- commit: $(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- relay protocol || echo ' (relay/ or protocol/ modified in the tree)')"
+if git -C "$repo" rev-parse --short HEAD >/dev/null 2>&1; then
+  echo "- commit: $(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- relay protocol || echo ' (relay/ or protocol/ modified in the tree)')"
+else
+  echo "- source: $repo (not a git checkout)"
+fi
 echo "- enrollment: $enroll_line"
+echo "- load average before the run: $load_before"
 echo "- relay data directory on: $(df -T "$data" | awk 'NR == 2 {print $2 " (" $1 ")"}')"
 [ -z "$plain_args" ] || echo "- plain_tls_server arguments: $plain_args"
 echo
-echo "| server | idle RSS MiB | RSS with N MiB | KB per connection | idle CPU % (1 core) | SIGKILL → listening ms | listening → all N s | SIGKILL → all N s | arrivals/s p50 / p90 / max | max per 100 ms | online per REST |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
-echo "$relay_row"
+echo "| server | idle RSS MiB | RSS with N MiB | KB per connection | idle CPU % (1 core) | SIGKILL → listening ms | listening → all N s | SIGKILL → all N s | arrivals/s p50 / p90 / max | max per 100 ms | CPU during the reconnect | online per REST |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+[ "$skip_relay" = 1 ] || echo "$relay_row"
 [ "$skip_plain" = 1 ] || echo "$plain_row"
 echo
 echo '```'
-echo "$relay_detail"
+[ "$skip_relay" = 1 ] || echo "$relay_detail"
 [ "$skip_plain" = 1 ] || echo "$plain_detail"
 echo '```'
