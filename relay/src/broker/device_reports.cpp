@@ -54,8 +54,8 @@ std::string foreign_identity(Store& store, const Device& self, const nlohmann::j
 
 asio::awaitable<void> AgentConnection::request_inventory() {
   const auto id = device_id_;
-  auto current =
-      co_await context_.store.run([id](Store& store) { return store.device_inventory(id); });
+  auto current = co_await context_.store.run(
+      [id](Store& store) { return store.device_inventory(id, /*content=*/false); });
   enqueue(protocol::encode(fleet::inventory_request_for(current, next_device_request_id())));
 }
 

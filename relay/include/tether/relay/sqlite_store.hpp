@@ -96,7 +96,8 @@ class SqliteStore final : public Store {
                                 std::string_view previous) override;
   void forget_previous_certificate(std::int64_t id) override;
   std::optional<Device> find_device_by_previous_fingerprint(std::string_view fingerprint) override;
-  std::optional<DeviceInventory> device_inventory(std::int64_t device_id) override;
+  std::optional<DeviceInventory> device_inventory(std::int64_t device_id,
+                                                  bool content = true) override;
   std::vector<DeviceInventory> all_inventories() override;
   void apply_inventory(const InventoryUpdate& update) override;
   std::vector<InventoryChange> inventory_history(std::int64_t device_id, std::size_t limit,

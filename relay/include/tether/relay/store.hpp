@@ -367,7 +367,10 @@ class Store {
       std::string_view fingerprint) = 0;
 
   // Inventories.
-  virtual std::optional<DeviceInventory> device_inventory(std::int64_t device_id) = 0;
+  /// With `content` false the sections hold only their hash and time (content null): what a
+  /// connecting device's inventory_request needs, without reading the documents.
+  virtual std::optional<DeviceInventory> device_inventory(std::int64_t device_id,
+                                                          bool content = true) = 0;
   /// Every device's current inventory, by device id.
   virtual std::vector<DeviceInventory> all_inventories() = 0;
   /// Stores the report and its history lines in one transaction; the device's

@@ -1133,19 +1133,23 @@ std::optional<Device> SqliteStore::find_device_by_previous_fingerprint(
   return one(s, read_device);
 }
 
-std::optional<DeviceInventory> SqliteStore::device_inventory(std::int64_t device_id) {
+std::optional<DeviceInventory> SqliteStore::device_inventory(std::int64_t device_id, bool content) {
   Statement s(db_,
               sql("SELECT ", kInventoryColumns, " FROM inventories WHERE device_id = ?").c_str());
   s.bind(1, device_id);
   auto inventory = one(s, read_inventory);
   if (!inventory) return std::nullopt;
-  Statement sections(db_,
-                     "SELECT name, hash, content, updated_at FROM inventory_sections "
-                     "WHERE device_id = ? ORDER BY name");
+  Statement sections(db_, content
+                              ? "SELECT name, hash, updated_at, content FROM inventory_sections "
+                                "WHERE device_id = ? ORDER BY name"
+                              : "SELECT name, hash, updated_at FROM inventory_sections "
+                                "WHERE device_id = ? ORDER BY name");
   sections.bind(1, device_id);
   while (sections.step()) {
     inventory->sections.emplace(
-        sections.text(0), InventorySection{sections.text(1), sections.json(2), sections.time(3)});
+        sections.text(0),
+        InventorySection{sections.text(1), content ? sections.json(3) : nlohmann::json(),
+                         sections.time(2)});
   }
   return inventory;
 }
