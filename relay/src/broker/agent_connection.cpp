@@ -32,6 +32,14 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using protocol::Error;
 
+namespace {
+
+// Read buffer capacity kept between messages (a channel frame and its header fit, so a
+// transfer never reallocates); a larger one is given back.
+constexpr std::size_t kKeptReadBufferBytes = protocol::kMaxChannelFrameBytes + 1024;
+
+}  // namespace
+
 struct AgentConnection::Pending {
   explicit Pending(asio::any_io_executor executor) : timer(std::move(executor)) {}
   asio::steady_timer timer;
@@ -314,6 +322,9 @@ asio::awaitable<void> AgentConnection::read_loop() {
   beast::flat_buffer buffer;
   for (;;) {
     buffer.clear();
+    // A connection lives for days: one large message (an inventory, a snapshot) must not
+    // keep its buffer for the rest of it.
+    if (buffer.capacity() > kKeptReadBufferBytes) buffer.shrink_to_fit();
     auto [ec, size] = co_await ws_.async_read(buffer, asio::as_tuple(asio::use_awaitable));
     if (ec == websocket::error::message_too_big) {
       co_await close_with(Error::message_too_large, "message over the size limit");
