@@ -677,6 +677,35 @@ TEST_F(ManagedAgent, TheGroupPolicyDecidesWhetherAndWithWhichScopesAnUnattendedS
   EXPECT_NE(console({"exec", opened.value("id", ""), "--", "true"}).status, 0);
 }
 
+TEST_F(ManagedAgent, AnUnattendedSessionContinuesWhenTheDeviceReconnects) {
+  // The relay drops a silent connection after 2 s; the device is stopped for longer.
+  configure({{"groups", unattended_policy("never")}, {"idle_timeout_seconds", 2}});
+  start_relay();
+  login();
+  const auto state = enroll("pc-1");
+  auto service = start_service(state);
+  ASSERT_TRUE(service->wait_for_line("as D-1")) << service->out();
+  EXPECT_EQ(console_json({"ticket", "new", "--title", "Slow"}).value("id", ""), "T-1");
+  EXPECT_EQ(console_json({"session", "open", "--device", "D-1", "--ticket", "T-1"}).value("id", ""),
+            "S-1");
+
+  service->signal(SIGSTOP);
+  std::this_thread::sleep_for(5s);  // Longer than the relay's idle timeout, by design.
+  service->signal(SIGCONT);
+  ASSERT_TRUE(service->wait_for_line("as D-1", 30s)) << service->out();
+
+  auto exec = console({"exec", "S-1", "--", "echo", "still-here"});
+  EXPECT_EQ(exec.status, 0) << exec.err;
+  EXPECT_NE(exec.out.find("still-here"), std::string::npos) << exec.out;
+  std::string kinds;
+  for (const auto& entry :
+       console_json({"ticket", "show", "T-1"}).value("timeline", json::array())) {
+    kinds += entry.value("kind", "") + " ";
+  }
+  EXPECT_NE(kinds.find("agent.disconnected"), std::string::npos) << kinds;
+  EXPECT_NE(kinds.find("agent.reconnected"), std::string::npos) << kinds;
+}
+
 TEST_F(ManagedAgent, ConsentIfUserPresentIsRefusedWithTheReasonWhileSomeoneIsLoggedIn) {
   configure({{"groups", unattended_policy("if_user_present")}});
   start_relay();

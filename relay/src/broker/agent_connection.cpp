@@ -221,6 +221,26 @@ asio::awaitable<bool> AgentConnection::welcome_device(const protocol::Hello& hel
     co_await close_with(Error::forbidden, "device " + me + " is revoked");
     co_return false;
   }
+  // Back during an unattended session: the session finds this connection through the broker;
+  // the connection learns its session, and the ticket that the device is back.
+  for (const auto session_id :
+       co_await context_.broker.sessions_of(SessionBroker::device_key(device_id_))) {
+    const auto actor = "agent:" + hostname_;
+    const bool active = co_await context_.store.run([session_id, actor](Store& store) {
+      auto session = store.find_session(session_id);
+      if (!session || session->status != "active") return false;
+      TimelineEntry entry;
+      entry.ticket_id = session->ticket_id;
+      entry.session_id = session_id;
+      entry.at = now();
+      entry.actor = actor;
+      entry.kind = "agent.reconnected";
+      entry.summary = "Agent reconnected to S-" + std::to_string(session_id);
+      store.append_timeline(entry);
+      return true;
+    });
+    if (active) session_id_ = session_id;
+  }
   co_await request_inventory();
   co_return true;
 }

@@ -46,6 +46,16 @@ asio::awaitable<void> SessionBroker::detach_session(std::int64_t session_id) {
   co_await run_on(strand_, [&]() { sessions_.erase(session_id); });
 }
 
+asio::awaitable<std::vector<std::int64_t>> SessionBroker::sessions_of(std::string key) {
+  co_return co_await run_on(strand_, [&]() {
+    std::vector<std::int64_t> ids;
+    for (const auto& [session, holder] : sessions_) {
+      if (holder == key) ids.push_back(session);
+    }
+    return ids;
+  });
+}
+
 asio::awaitable<std::shared_ptr<AgentConnection>> SessionBroker::agent_for_session(
     std::int64_t session_id) {
   co_return co_await run_on(strand_, [&]() -> std::shared_ptr<AgentConnection> {

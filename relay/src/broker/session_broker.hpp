@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -38,6 +39,8 @@ class SessionBroker {
   /// Binds a session to the agent holding `code_hash` (or device_key()).
   boost::asio::awaitable<void> attach_session(std::int64_t session_id, std::string code_hash);
   boost::asio::awaitable<void> detach_session(std::int64_t session_id);
+  /// The sessions attached under `key` (a code hash or device_key()), oldest first.
+  boost::asio::awaitable<std::vector<std::int64_t>> sessions_of(std::string key);
   /// The connected agent serving `session_id`, or null when it is offline.
   boost::asio::awaitable<std::shared_ptr<AgentConnection>> agent_for_session(
       std::int64_t session_id);
