@@ -200,6 +200,12 @@ boost::asio::ssl::context make_server_context(const std::filesystem::path& chain
   SSL_CTX* native = ctx.native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // No session resumption: Tether's clients never resume (each connection is authenticated
+  // afresh), so session tickets would only cost every handshake two encrypted tickets
+  // (about a third of its CPU, docs/benchmarks.md) and a session cache memory per client.
+  SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
+  SSL_CTX_set_num_tickets(native, 0);
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
   // AES-128-GCM first: as strong as needed and faster than AES-256 on every byte the relay
   // decrypts and encrypts again; the others stay for clients without AES instructions.
   SSL_CTX_set_ciphersuites(native,
@@ -223,7 +229,8 @@ void request_client_certificates(boost::asio::ssl::context& ctx,
   if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca_file.c_str())) {
     SSL_CTX_set_client_CA_list(native, names);
   }
-  // Resumed sessions keep their client certificate; OpenSSL wants a context id for them.
+  // OpenSSL wants a session context id whenever client certificates are requested, even with
+  // resumption off.
   static constexpr unsigned char kSessionContext[] = "tether-relay";
   SSL_CTX_set_session_id_context(native, kSessionContext, sizeof kSessionContext - 1);
   // Accept whatever was presented: the verification result stays on the connection
