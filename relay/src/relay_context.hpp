@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "auth/failure_limiter.hpp"
+#include "broker/presence_writer.hpp"
 #include "store/store_executor.hpp"
 #include "tether/relay/relay_config.hpp"
 
@@ -29,6 +30,8 @@ struct RelayContext {
   /// The CA that signs devices' certificates (enrollment, renewal), read at first use;
   /// touched only on the store's compute thread (device_ca()).
   std::shared_ptr<const PemCertificate> device_ca_cache;
+  /// Managed devices' last_seen times, written in batches by the relay's presence loop.
+  PresenceWriter presence;
 };
 
 /// The device CA of `context`, read from the data directory the first time. Call only on

@@ -308,7 +308,11 @@ TEST_F(ManagedAgent, TheServiceConnectsStaysAndRecordsWhenTheDeviceWasLastSeen) 
   auto service = start_service(state);
   ASSERT_TRUE(service->wait_for_line("connected to relay " + address_ + " as D-1"))
       << service->out() << relay_->err();
-  // Connecting wrote last_seen_at (before the relay answered the hello).
+  // Connecting recorded last_seen_at (written within the relay's one-second batch).
+  const auto written_by = std::chrono::steady_clock::now() + 10s;
+  while (last_seen(1) <= 0 && std::chrono::steady_clock::now() < written_by) {
+    std::this_thread::sleep_for(50ms);  // Polling interval, not synchronisation.
+  }
   const auto connected_at = last_seen(1);
   EXPECT_GT(connected_at, 0);
 
@@ -331,7 +335,12 @@ TEST_F(ManagedAgent, TheServiceConnectsStaysAndRecordsWhenTheDeviceWasLastSeen) 
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << relay_->err();
     relay_->wait(50ms);
   }
-  EXPECT_GE(last_seen(1), connected_at);
+  // And the disconnection, by the next batch at the latest.
+  const auto disconnected_by = std::chrono::steady_clock::now() + 10s;
+  while (last_seen(1) <= connected_at && std::chrono::steady_clock::now() < disconnected_by) {
+    std::this_thread::sleep_for(50ms);  // Polling interval, not synchronisation.
+  }
+  EXPECT_GT(last_seen(1), connected_at);
 }
 
 TEST_F(ManagedAgent, TechniciansSeeWhoIsOnlineAndRevokingDisconnectsAtOnce) {

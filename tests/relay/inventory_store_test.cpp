@@ -136,5 +136,16 @@ TEST_F(InventoryStoreTest, ReenrollmentTakesATokenUseAndReplacesTheCertificate) 
   EXPECT_EQ(store_->find_device(device_)->certificate_fingerprint, "dd");
 }
 
+TEST_F(InventoryStoreTest, LastSeenTimesAreWrittenForManyDevicesAtOnce) {
+  Device other;
+  other.hostname = "pc-02";
+  other.enrolled_at = t0_;
+  const auto second = store_->create_device(other).id;
+  store_->set_devices_last_seen({{device_, t0_ + 1h}, {second, t0_ + 2h}, {second + 99, t0_}});
+  EXPECT_EQ(store_->find_device(device_)->last_seen_at, t0_ + 1h);
+  EXPECT_EQ(store_->find_device(second)->last_seen_at, t0_ + 2h);
+  EXPECT_FALSE(store_->find_device(second + 99));
+}
+
 }  // namespace
 }  // namespace tether::relay

@@ -68,6 +68,7 @@ asio::awaitable<json> RestApi::list_devices(ApiRequest& r) {
                                    "\"; this endpoint takes online, group, search");
     }
   }
+  co_await context_.presence.flush(context_.store);  // last_seen as of now
   auto devices = co_await context_.store.run([](Store& store) { return store.list_devices(); });
   const auto connected = co_await context_.broker.online_devices();
   json out = json::array();
@@ -86,6 +87,7 @@ asio::awaitable<json> RestApi::list_devices(ApiRequest& r) {
 
 asio::awaitable<json> RestApi::show_device(ApiRequest& r) {
   const auto id = device_param(r);
+  co_await context_.presence.flush(context_.store);  // last_seen as of now
   auto device = co_await context_.store.run([id](Store& store) { return store.find_device(id); });
   if (!device) fail(Error::not_found, "no such device " + device_number(id));
   const bool online = co_await context_.broker.device_connection(id) != nullptr;

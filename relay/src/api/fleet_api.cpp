@@ -91,6 +91,7 @@ json change_json(const InventoryChange& c) {
 /// Every device as queries see it (those matching `query` when there is one), in id order.
 asio::awaitable<std::vector<fleet::FleetDevice>> load_fleet(
     RelayContext& context, std::optional<fleet::InventoryQuery> query) {
+  co_await context.presence.flush(context.store);  // last_seen as of now
   auto [devices, inventories] = co_await context.store.run(
       [](Store& store) { return std::pair(store.list_devices(), store.all_inventories()); });
   const auto online = co_await context.broker.online_devices();

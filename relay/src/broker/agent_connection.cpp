@@ -77,16 +77,8 @@ asio::awaitable<void> AgentConnection::run(beast::http::request<beast::http::str
   channels_.clear();
   if (device_registered_) {
     co_await context_.broker.unregister_device(device_id_, this);
-    const auto id = device_id_;
-    const auto seen = now();
-    try {
-      co_await context_.store.run(
-          [id, seen](Store& store) { store.set_device_last_seen(id, seen); });
-    } catch (const std::exception& e) {
-      spdlog::error("device {}: cannot record when it was last seen: {}", device_number(id),
-                    e.what());
-    }
-    spdlog::info("device {} ({}) disconnected", device_number(id), hostname_);
+    context_.presence.seen(device_id_, now());
+    spdlog::info("device {} ({}) disconnected", device_number(device_id_), hostname_);
   } else if (!code_hash_.empty()) {
     co_await context_.broker.unregister_agent(code_hash_, this);
   }
@@ -199,8 +191,7 @@ asio::awaitable<bool> AgentConnection::welcome_device(const protocol::Hello& hel
   device_ =
       hostname_ + " (" + protocol::printable_text(hello.agent.os.substr(0, 255)) + ", " + me + ")";
   const auto id = device_id_;
-  const auto seen = now();
-  co_await context_.store.run([id, seen](Store& store) { store.set_device_last_seen(id, seen); });
+  context_.presence.seen(id, now());
   protocol::Welcome welcome;
   welcome.version = protocol::kProtocolVersion;
   welcome.device = me;

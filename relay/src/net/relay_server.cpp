@@ -91,6 +91,16 @@ struct RelayServer::Impl {
     }
   }
 
+  // Writes managed devices' last_seen times once a second, all in one transaction.
+  asio::awaitable<void> presence_loop() {
+    asio::steady_timer timer(io);
+    while (!context.stopping) {
+      timer.expires_after(std::chrono::seconds(1));
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      co_await context.presence.flush(store);
+    }
+  }
+
   asio::awaitable<void> accept_loop() {
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io),
@@ -133,6 +143,8 @@ struct RelayServer::Impl {
       tick.expires_after(std::chrono::milliseconds(20));
       co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
     }
+    // The disconnections just seen are written before the relay exits.
+    co_await context.presence.flush(store);
     io.stop();
   }
 
@@ -178,6 +190,7 @@ void RelayServer::run() {
   asio::co_spawn(impl.io, impl.accept_loop(), asio::detached);
   impl.webhooks.start();
   asio::co_spawn(impl.io, impl.sla_loop(), asio::detached);
+  asio::co_spawn(impl.io, impl.presence_loop(), asio::detached);
   const int threads = impl.context.config.threads > 0
                           ? impl.context.config.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -85,6 +85,7 @@ class SqliteStore final : public Store {
   std::optional<Device> find_device(std::int64_t id) override;
   std::optional<Device> find_device_by_fingerprint(std::string_view fingerprint) override;
   bool set_device_last_seen(std::int64_t id, TimePoint at) override;
+  void set_devices_last_seen(const std::map<std::int64_t, TimePoint>& seen) override;
   std::vector<Device> list_devices() override;
   bool update_device_certificate(std::int64_t id, std::string_view fingerprint,
                                  std::string_view serial, TimePoint not_after) override;

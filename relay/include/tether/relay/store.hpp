@@ -341,6 +341,8 @@ class Store {
   /// Sets last_seen_at (written when a managed agent connects and disconnects). False when
   /// there is no such device.
   virtual bool set_device_last_seen(std::int64_t id, TimePoint at) = 0;
+  /// set_device_last_seen for many devices in one transaction; unknown ids are skipped.
+  virtual void set_devices_last_seen(const std::map<std::int64_t, TimePoint>& seen) = 0;
   /// By id.
   virtual std::vector<Device> list_devices() = 0;
   /// Records the device's current certificate. False when there is no such device.

@@ -252,6 +252,11 @@ class Statement {
     while (step()) {
     }
   }
+  /// Ready to bind and run again.
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
 
   std::string text(int column) const {
     const auto* p = sqlite3_column_text(stmt_, column);
@@ -1063,6 +1068,16 @@ bool SqliteStore::set_device_last_seen(std::int64_t id, TimePoint at) {
   Statement s(db_, "UPDATE devices SET last_seen_at = ? WHERE id = ?");
   s.bind(1, at).bind(2, id).run();
   return sqlite3_changes(db_) == 1;
+}
+
+void SqliteStore::set_devices_last_seen(const std::map<std::int64_t, TimePoint>& seen) {
+  Transaction tx(db_);
+  Statement s(db_, "UPDATE devices SET last_seen_at = ? WHERE id = ?");
+  for (const auto& [id, at] : seen) {
+    s.bind(1, at).bind(2, id).run();
+    s.reset();
+  }
+  tx.commit();
 }
 
 std::vector<Device> SqliteStore::list_devices() {
