@@ -34,6 +34,23 @@ using protocol::Error;
 
 namespace {
 
+// Puts `kind` ("agent.reconnected", …) with `summary` on the timeline of session
+// `session_id` while it is open (waiting for consent or active); false once it is over.
+bool note_on_open_session(Store& store, std::int64_t session_id, const std::string& actor,
+                          const char* kind, std::string summary) {
+  auto session = store.find_session(session_id);
+  if (!session || session->status == "ended" || session->status == "refused") return false;
+  TimelineEntry entry;
+  entry.ticket_id = session->ticket_id;
+  entry.session_id = session_id;
+  entry.at = now();
+  entry.actor = actor;
+  entry.kind = kind;
+  entry.summary = std::move(summary);
+  store.append_timeline(entry);
+  return true;
+}
+
 // Read buffer capacity kept between messages (a channel frame and its header fit, so a
 // transfer never reallocates); a larger one is given back.
 constexpr std::size_t kKeptReadBufferBytes = protocol::kMaxChannelFrameBytes + 1024;
@@ -88,17 +105,9 @@ asio::awaitable<void> AgentConnection::run(beast::http::request<beast::http::str
       const auto session_id = *session_id_;
       const auto actor = "agent:" + hostname_;
       co_await context_.store.run([session_id, actor](Store& store) {
-        auto session = store.find_session(session_id);
-        if (!session || session->status != "active") return;
-        TimelineEntry entry;
-        entry.ticket_id = session->ticket_id;
-        entry.session_id = session_id;
-        entry.at = now();
-        entry.actor = actor;
-        entry.kind = "agent.disconnected";
-        entry.summary = "Agent disconnected from S-" + std::to_string(session_id) +
-                        "; it may reconnect while its session is open";
-        store.append_timeline(entry);
+        note_on_open_session(store, session_id, actor, "agent.disconnected",
+                             "Agent disconnected from S-" + std::to_string(session_id) +
+                                 "; it may reconnect while its session is open");
       });
     }
   }
@@ -218,17 +227,8 @@ asio::awaitable<bool> AgentConnection::welcome_device(const protocol::Hello& hel
        co_await context_.broker.sessions_of(SessionBroker::device_key(device_id_))) {
     const auto actor = "agent:" + hostname_;
     const bool active = co_await context_.store.run([session_id, actor](Store& store) {
-      auto session = store.find_session(session_id);
-      if (!session || session->status != "active") return false;
-      TimelineEntry entry;
-      entry.ticket_id = session->ticket_id;
-      entry.session_id = session_id;
-      entry.at = now();
-      entry.actor = actor;
-      entry.kind = "agent.reconnected";
-      entry.summary = "Agent reconnected to S-" + std::to_string(session_id);
-      store.append_timeline(entry);
-      return true;
+      return note_on_open_session(store, session_id, actor, "agent.reconnected",
+                                  "Agent reconnected to S-" + std::to_string(session_id));
     });
     if (active) session_id_ = session_id;
   }
@@ -303,16 +303,8 @@ asio::awaitable<protocol::Result<protocol::Welcome>> AgentConnection::answer_hel
     const auto session_id = *session_id_;
     const auto actor = "agent:" + hostname_;
     co_await context_.store.run([session_id, actor](Store& store) {
-      auto session = store.find_session(session_id);
-      if (!session) return;
-      TimelineEntry entry;
-      entry.ticket_id = session->ticket_id;
-      entry.session_id = session_id;
-      entry.at = now();
-      entry.actor = actor;
-      entry.kind = "agent.reconnected";
-      entry.summary = "Agent reconnected to S-" + std::to_string(session_id);
-      store.append_timeline(entry);
+      note_on_open_session(store, session_id, actor, "agent.reconnected",
+                           "Agent reconnected to S-" + std::to_string(session_id));
     });
   }
   co_return welcome;
