@@ -10,6 +10,7 @@
 
 #include "auth/failure_limiter.hpp"
 #include "broker/presence_writer.hpp"
+#include "fleet/identity_index.hpp"
 #include "store/store_executor.hpp"
 #include "tether/relay/relay_config.hpp"
 
@@ -32,6 +33,9 @@ struct RelayContext {
   std::shared_ptr<const PemCertificate> device_ca_cache;
   /// Managed devices' last_seen times, written in batches by the relay's presence loop.
   PresenceWriter presence;
+  /// Identity keys → enrolled devices, for matching machines; touched only on the store's
+  /// thread (inside store.run).
+  fleet::IdentityIndex identity_index;
 };
 
 /// The device CA of `context`, read from the data directory the first time. Call only on

@@ -129,17 +129,22 @@ asio::awaitable<json> RestApi::enroll(ApiRequest& r) {
   // same OS install on the same disk, …; fleet/device_identity.hpp) gets its device back
   // with a new certificate; a clone or a conflict is enrolled as a new device and flagged.
   auto device =
-      co_await context_.store.run([hash = sha256_hex(token), fields](Store& store) mutable {
+      co_await context_.store.run([this, hash = sha256_hex(token), fields](Store& store) mutable {
+        auto& index = context_.identity_index;
         const auto incoming = fleet::enrollment_identity(fields.identity, fields.hostname);
         const auto match =
-            fleet::match_identity(incoming, fleet::known_devices(store.list_devices()));
+            fleet::match_identity(incoming, fleet::candidate_devices(index, store, incoming));
         fields.identity_flags = identity_flags(match);
+        std::optional<Device> enrolled;
         if (match.device_id && match.confidence >= kReenrollConfidence) {
           if (auto id = parse_device_number(*match.device_id)) {
-            return store.reenroll_device(hash, *id, fields);
+            enrolled = store.reenroll_device(hash, *id, fields);
           }
+        } else {
+          enrolled = store.enroll_device(hash, fields);
         }
-        return store.enroll_device(hash, fields);
+        if (enrolled) index.add(enrolled->id, incoming);
+        return enrolled;
       });
   if (!device) {
     context_.join_failures.record_failure(limit_key, steady_now);

@@ -37,13 +37,14 @@ protocol::ErrorMessage error_reply(Error code, std::string message, std::string 
 // When a report's identity section describes another enrolled machine rather than this
 // device's own: that device's id and why, else empty. Cheap when the report agrees with the
 // device's own enrollment (the usual case); only then is the fleet searched.
-std::string foreign_identity(Store& store, const Device& self, const nlohmann::json& section) {
+std::string foreign_identity(fleet::IdentityIndex& index, Store& store, const Device& self,
+                             const nlohmann::json& section) {
   const auto reported = fleet::inventory_identity(section, self.hostname);
   const std::vector<fleet::KnownDevice> own = {
       {device_number(self.id), fleet::enrollment_identity(self.identity, self.hostname)}};
   if (fleet::match_identity(reported, own).device_id) return {};
   const auto other =
-      fleet::match_identity(reported, fleet::known_devices(store.list_devices(), self.id));
+      fleet::match_identity(reported, fleet::candidate_devices(index, store, reported, self.id));
   if (!other.device_id || other.confidence < 85) return {};
   std::string why = *other.device_id;
   if (!other.reasons.empty()) why += " (" + other.reasons.front() + ")";
@@ -78,7 +79,7 @@ asio::awaitable<void> AgentConnection::on_inventory(protocol::InventoryReport re
     std::vector<std::string> notes;
   };
   const auto id = device_id_;
-  auto outcome = co_await context_.store.run([id, &report](Store& store) {
+  auto outcome = co_await context_.store.run([this, id, &report](Store& store) {
     Outcome out;
     auto device = store.find_device(id);
     if (!device) return Outcome{"unknown device", Error::not_found};
@@ -90,7 +91,9 @@ asio::awaitable<void> AgentConnection::on_inventory(protocol::InventoryReport re
     }
     if (auto identity = intake.update.changed.find("identity");
         identity != intake.update.changed.end()) {
-      if (auto other = foreign_identity(store, *device, identity->second.content); !other.empty()) {
+      if (auto other =
+              foreign_identity(context_.identity_index, store, *device, identity->second.content);
+          !other.empty()) {
         return Outcome{"the inventory describes the machine enrolled as " + other +
                            ", not this device; nothing was stored",
                        Error::forbidden};

@@ -60,4 +60,20 @@ std::vector<KnownDevice> known_devices(const std::vector<Device>& devices, std::
   return known;
 }
 
+std::vector<KnownDevice> candidate_devices(IdentityIndex& index, Store& store,
+                                           const HardwareIdentity& identity,
+                                           std::int64_t except_id) {
+  if (!index.loaded()) {
+    for (const auto& device : store.list_devices()) {
+      index.add(device.id, enrollment_identity(device.identity, device.hostname));
+    }
+    index.mark_loaded();
+  }
+  std::vector<Device> devices;
+  for (const auto id : index.candidates(identity)) {
+    if (auto device = store.find_device(id)) devices.push_back(std::move(*device));
+  }
+  return known_devices(devices, except_id);
+}
+
 }  // namespace tether::relay::fleet

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fleet/device_identity.hpp"
+#include "fleet/identity_index.hpp"
 #include "tether/relay/store.hpp"
 
 namespace tether::relay::fleet {
@@ -24,5 +25,12 @@ HardwareIdentity inventory_identity(const nlohmann::json& section, const std::st
 /// The active devices of `devices` but `except_id`, as identity matching sees them.
 std::vector<KnownDevice> known_devices(const std::vector<Device>& devices,
                                        std::int64_t except_id = 0);
+
+/// The enrolled devices that may be `identity`'s machine, from `index` (filled from `store`
+/// the first time), read afresh from `store`: active ones only, `except_id` left out.
+/// Call on the store's thread only.
+std::vector<KnownDevice> candidate_devices(IdentityIndex& index, Store& store,
+                                           const HardwareIdentity& identity,
+                                           std::int64_t except_id = 0);
 
 }  // namespace tether::relay::fleet
