@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <string>
 
+#include "../fixture_json.hpp"
 #include "tether/protocol/glpi_inventory.hpp"
 #include "tether/protocol/time_format.hpp"
 
@@ -17,12 +17,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-json load(const std::string& path) {
-  std::ifstream in(std::string(TETHER_SOURCE_DIR) + "/tests/" + path);
-  EXPECT_TRUE(in) << path;
-  return json::parse(in);
-}
 
 const TimePoint kSeen = protocol::parse_time("2026-11-30T07:55:00Z").value();
 
@@ -48,7 +42,8 @@ bool has_null(const json& value) {
 }
 
 TEST(GlpiExport, EnvelopeCarriesTheRelaysFacts) {
-  const auto glpi = glpi_device_inventory(device("D-1", load("relay/data/fleet/laptop.json")));
+  const auto glpi =
+      glpi_device_inventory(device("D-1", fixture_json("relay/data/fleet/laptop.json")));
   EXPECT_EQ(glpi["deviceid"], "anna-laptop-D-1");
   EXPECT_EQ(glpi["itemtype"], "Computer");
   EXPECT_EQ(glpi["action"], "inventory");
@@ -60,7 +55,7 @@ TEST(GlpiExport, EnvelopeCarriesTheRelaysFacts) {
 }
 
 TEST(GlpiExport, ContentIsTheAgentsMappingOfTheInventory) {
-  const auto inventory = load("relay/data/fleet/laptop.json");
+  const auto inventory = fixture_json("relay/data/fleet/laptop.json");
   auto glpi = glpi_device_inventory(device("D-1", inventory));
   auto mapped = protocol::to_glpi_inventory(inventory);
   glpi["content"].erase("accesslog");
@@ -70,7 +65,7 @@ TEST(GlpiExport, ContentIsTheAgentsMappingOfTheInventory) {
 }
 
 TEST(GlpiExport, DeviceIdIsStableAndPlain) {
-  auto laptop = device("D-7", load("relay/data/fleet/laptop.json"));
+  auto laptop = device("D-7", fixture_json("relay/data/fleet/laptop.json"));
   auto changed = laptop;
   changed.inventory["software"]["packages"].erase(0);
   changed.inventory["identity"]["device_id"] = "sha256:ffff";  // e.g. a new mainboard
@@ -92,7 +87,7 @@ TEST(GlpiExport, DeviceIdIsStableAndPlain) {
 }
 
 TEST(GlpiExport, WithoutGroupOrContactThoseAreLeftOut) {
-  auto d = device("D-2", load("relay/data/fleet/vm.json"));
+  auto d = device("D-2", fixture_json("relay/data/fleet/vm.json"));
   d.group.clear();
   d.last_seen.reset();
   const auto glpi = glpi_device_inventory(d);
@@ -103,8 +98,9 @@ TEST(GlpiExport, WithoutGroupOrContactThoseAreLeftOut) {
 
 TEST(GlpiExport, InventoryDocumentWithoutLiveFigures) {
   // What a managed agent sends: make_inventory's document of tests/glpi/snapshot_laptop.json.
-  const auto snapshot = protocol::to_glpi_inventory(load("glpi/snapshot_laptop.json"));
-  const auto glpi = glpi_device_inventory(device("D-3", load("glpi/inventory_laptop.json")));
+  const auto snapshot = protocol::to_glpi_inventory(fixture_json("glpi/snapshot_laptop.json"));
+  const auto glpi =
+      glpi_device_inventory(device("D-3", fixture_json("glpi/inventory_laptop.json")));
   EXPECT_FALSE(has_null(glpi));
   const auto& content = glpi["content"];
   for (const char* section : {"bios", "operatingsystem", "cpus", "memories", "storages",
@@ -123,7 +119,7 @@ TEST(GlpiExport, AnyInventoryGivesAWritableDocument) {
       json::array(),
       7,
       "text",
-      load("relay/data/fleet/broken.json"),
+      fixture_json("relay/data/fleet/broken.json"),
       json::parse(R"({"system": {"hostname": "a\u0000b"}, "cpu": [1]})"),
       json{{"system", {{"hostname", "bad\xff\xfe"}, {"kernel", "6.1\xc3"}}},
            {"software", {{"packages", {{{"name", "x\xff"}, {"version", "1"}}}}}}}};

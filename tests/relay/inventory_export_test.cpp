@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "fleet_fixtures.hpp"
 #include "tether/protocol/time_format.hpp"
 
 namespace tether::relay::fleet {
@@ -13,35 +13,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-json load(const std::string& name) {
-  std::ifstream in(std::string(TETHER_TEST_DATA_DIR) + "/fleet/" + name);
-  EXPECT_TRUE(in) << name;
-  return json::parse(in);
-}
-
-const TimePoint kNow = protocol::parse_time("2026-11-30T08:00:00Z").value();
-
-FleetDevice device(std::string id, std::string group, bool online,
-                   std::optional<TimePoint> last_seen, json inventory) {
-  FleetDevice d;
-  d.id = std::move(id);
-  d.group = std::move(group);
-  d.online = online;
-  d.last_seen = last_seen;
-  d.inventory = std::move(inventory);
-  return d;
-}
-
-std::vector<FleetDevice> fleet() {
-  std::vector<FleetDevice> devices;
-  devices.push_back(device("D-1", "sales", true, kNow - 5min, load("laptop.json")));
-  devices.push_back(device("D-2", "lab", true, kNow, load("vm.json")));
-  devices.push_back(device("D-3", "accounting", false, kNow - 240h, load("workstation.json")));
-  devices.push_back(device("D-4", "accounting", false, kNow - 72h, load("old_laptop.json")));
-  devices[0].hostname = "anna-laptop";
-  return devices;
-}
 
 // A strict RFC 4180 reader, to check that what the export writes reads back cell by cell.
 std::vector<std::vector<std::string>> read_csv(const std::string& text) {
@@ -98,7 +69,7 @@ const char* kHeader =
     "software_count\r\n";
 
 TEST(InventoryExportCsv, OneRowPerFixtureDevice) {
-  EXPECT_EQ(export_csv(fleet()),
+  EXPECT_EQ(export_csv(fixture_fleet()),
             std::string(kHeader) +
                 "D-1,anna-laptop,sales,true,2026-11-30T07:55:00Z,Debian GNU/Linux 12 (bookworm),"
                 "6.1.0-18-amd64,HP,HP EliteBook 840 G5,5CG7301XYZ,"
@@ -119,7 +90,7 @@ TEST(InventoryExportCsv, NoDevicesIsTheHeaderAlone) {
 }
 
 TEST(InventoryExportCsv, QuotesPerRfc4180) {
-  auto d = device("D-9", "a,b", false, std::nullopt, json());
+  auto d = fleet_device("D-9", "a,b", false, std::nullopt, json());
   d.hostname = "say \"hi\"";
   d.inventory["system"]["kernel"] = "line one\nline two";
   d.inventory["cpu"]["model"] = "cr\rhere";
@@ -153,7 +124,7 @@ TEST(InventoryExportCsv, FormulaInjectionIsDefused) {
   };
   for (const auto& [value, expected] : cases) {
     // From the relay's own record and from the inventory alike.
-    auto d = device(value, value, false, std::nullopt, json());
+    auto d = fleet_device(value, value, false, std::nullopt, json());
     d.hostname = value;
     d.inventory["firmware"]["system"]["product"] = value;
     d.inventory["cpu"]["model"] = value;
@@ -169,14 +140,14 @@ TEST(InventoryExportCsv, FormulaInjectionIsDefused) {
 }
 
 TEST(InventoryExportCsv, OwnNumbersAreNotPrefixed) {
-  auto d = device("D-9", "", false, std::nullopt, load("laptop.json"));
+  auto d = fleet_device("D-9", "", false, std::nullopt, fleet_fixture("laptop.json"));
   d.inventory["power"]["batteries"][0]["wear_pct"] = -3.26;  // full above design: firmware junk
   const auto rows = read_csv(export_csv({d}));
   EXPECT_EQ(rows[1][15], "-3.3");
 }
 
 TEST(InventoryExportCsv, TextIsValidUtf8WithoutControlCharacters) {
-  auto d = device("D-9", "caf\xc3\xa9", false, std::nullopt, json());
+  auto d = fleet_device("D-9", "caf\xc3\xa9", false, std::nullopt, json());
   d.hostname = "bad\xff\xfe-host";
   d.inventory["cpu"]["model"] = "red \x1b[31m alert";
   const auto rows = read_csv(export_csv({d}));
@@ -190,10 +161,10 @@ TEST(InventoryExportCsv, TextIsValidUtf8WithoutControlCharacters) {
 
 TEST(InventoryExportCsv, MalformedInventoriesGiveEmptyCells) {
   std::vector<FleetDevice> devices = {
-      device("D-5", "lab", false, std::nullopt, load("broken.json")),
-      device("D-6", "lab", false, std::nullopt, json()),
-      device("D-7", "lab", true, kNow, json::array({1, "two"})),
-      device("D-8", "lab", true, kNow, json("a string")),
+      fleet_device("D-5", "lab", false, std::nullopt, fleet_fixture("broken.json")),
+      fleet_device("D-6", "lab", false, std::nullopt, json()),
+      fleet_device("D-7", "lab", true, kFleetNow, json::array({1, "two"})),
+      fleet_device("D-8", "lab", true, kFleetNow, json("a string")),
   };
   std::string csv;
   ASSERT_NO_THROW(csv = export_csv(devices));
@@ -220,7 +191,7 @@ TEST(InventoryExportCsv, MalformedInventoriesGiveEmptyCells) {
 }
 
 TEST(InventoryExportJson, SameFieldsTyped) {
-  const json rows = export_json(fleet());
+  const json rows = export_json(fixture_fleet());
   ASSERT_EQ(rows.size(), 4u);
   for (const auto& row : rows) {
     ASSERT_EQ(row.size(), inventory_export_columns().size());
@@ -247,7 +218,7 @@ TEST(InventoryExportJson, SameFieldsTyped) {
 }
 
 TEST(InventoryExportJson, RowsMatchTheCsvCells) {
-  const auto devices = fleet();
+  const auto devices = fixture_fleet();
   const auto csv_rows = read_csv(export_csv(devices));
   const json json_rows = export_json(devices);
   ASSERT_EQ(csv_rows.size(), json_rows.size() + 1);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fleet/debian_version.hpp"
+#include "fleet_fixtures.hpp"
 #include "tether/protocol/time_format.hpp"
 
 namespace tether::relay::fleet {
@@ -17,50 +18,15 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-json load(const std::string& name) {
-  std::ifstream in(std::string(TETHER_TEST_DATA_DIR) + "/fleet/" + name);
-  EXPECT_TRUE(in) << name;
-  return json::parse(in);
-}
-
 TimePoint at(const char* text) {
   return protocol::parse_time(text).value();
-}
-
-// "Now" for every evaluation: the fixtures' last_seen values are relative to it.
-const TimePoint kNow = at("2026-11-30T08:00:00Z");
-
-FleetDevice device(std::string id, std::string group, bool online,
-                   std::optional<TimePoint> last_seen, json inventory) {
-  FleetDevice d;
-  d.id = std::move(id);
-  d.group = std::move(group);
-  d.online = online;
-  d.last_seen = last_seen;
-  d.inventory = std::move(inventory);
-  return d;
-}
-
-// The four devices of tests/relay/data/fleet: D-1 a Debian 12 HP laptop (openssl 3.0.11, a
-// full read-only backup disk, battery 27 % worn), D-2 the build VM (a trimmed real snapshot,
-// openssl 3.0.19, no battery, no DMI), D-3 an Ubuntu 22.04 Dell desktop in accounting, offline
-// for 10 days (root 95 % full, openssl 3.0.2), D-4 an old Debian 11 Lenovo in accounting,
-// offline for 3 days (two batteries, one 45.5 % worn, 4 GiB, openssl 1.1.1w).
-std::vector<FleetDevice> fleet() {
-  std::vector<FleetDevice> devices;
-  devices.push_back(device("D-1", "sales", true, kNow - 5min, load("laptop.json")));
-  devices.push_back(device("D-2", "lab", true, kNow, load("vm.json")));
-  devices.push_back(device("D-3", "accounting", false, kNow - 240h, load("workstation.json")));
-  devices.push_back(device("D-4", "accounting", false, kNow - 72h, load("old_laptop.json")));
-  devices[0].hostname = "anna-laptop";  // the others fall back to system.hostname
-  return devices;
 }
 
 std::set<std::string> matching(const std::string& query, const std::vector<FleetDevice>& devices) {
   const auto q = InventoryQuery::parse(query);
   std::set<std::string> ids;
   for (const auto& d : devices) {
-    if (q.matches(d, kNow)) ids.insert(d.id);
+    if (q.matches(d, kFleetNow)) ids.insert(d.id);
   }
   return ids;
 }
@@ -201,7 +167,7 @@ const Case kCases[] = {
 };
 
 TEST(InventoryQueryTable, EveryQueryMatchesTheExpectedDevices) {
-  const auto devices = fleet();
+  const auto devices = fixture_fleet();
   ASSERT_GE(std::size(kCases), 60u);
   for (const auto& c : kCases) {
     EXPECT_EQ(matching(c.query, devices), c.expected) << c.query;
@@ -209,7 +175,7 @@ TEST(InventoryQueryTable, EveryQueryMatchesTheExpectedDevices) {
 }
 
 TEST(InventoryQueryTable, DescribedQueriesMatchTheSameDevices) {
-  const auto devices = fleet();
+  const auto devices = fixture_fleet();
   for (const auto& c : kCases) {
     const std::string described = InventoryQuery::parse(c.query).describe();
     EXPECT_EQ(matching(described, devices), c.expected) << c.query << " → " << described;
@@ -218,82 +184,82 @@ TEST(InventoryQueryTable, DescribedQueriesMatchTheSameDevices) {
 }
 
 TEST(InventoryQuery, MatchesWithoutNowUsesTheClock) {
-  auto d = fleet()[0];
+  auto d = fixture_fleet()[0];
   d.last_seen = Clock::now() - 1h;
   EXPECT_TRUE(InventoryQuery::parse("last_seen_age<2h").matches(d));
   EXPECT_FALSE(InventoryQuery::parse("last_seen_age<30m").matches(d));
 }
 
 TEST(InventoryQuery, HostnameFallsBackToTheInventory) {
-  auto d = fleet()[1];
-  EXPECT_TRUE(InventoryQuery::parse("hostname=vm").matches(d, kNow));
+  auto d = fixture_fleet()[1];
+  EXPECT_TRUE(InventoryQuery::parse("hostname=vm").matches(d, kFleetNow));
   d.hostname = "build-01";
-  EXPECT_FALSE(InventoryQuery::parse("hostname=vm").matches(d, kNow));
-  EXPECT_TRUE(InventoryQuery::parse("hostname=build-01").matches(d, kNow));
+  EXPECT_FALSE(InventoryQuery::parse("hostname=vm").matches(d, kFleetNow));
+  EXPECT_TRUE(InventoryQuery::parse("hostname=build-01").matches(d, kFleetNow));
 }
 
 TEST(InventoryQuery, ANeverSeenDeviceHasNoAge) {
-  auto d = fleet()[0];
+  auto d = fixture_fleet()[0];
   d.last_seen.reset();
   for (const char* q :
        {"last_seen>7d", "last_seen<7d", "last_seen_age>=0s", "last_seen>2000-01-01"}) {
-    EXPECT_FALSE(InventoryQuery::parse(q).matches(d, kNow)) << q;
+    EXPECT_FALSE(InventoryQuery::parse(q).matches(d, kFleetNow)) << q;
   }
-  EXPECT_TRUE(InventoryQuery::parse("not last_seen_age>=0s").matches(d, kNow));
+  EXPECT_TRUE(InventoryQuery::parse("not last_seen_age>=0s").matches(d, kFleetNow));
 }
 
 TEST(InventoryQuery, AgeUnits) {
-  auto d = fleet()[0];
-  d.last_seen = kNow - 90s;
+  auto d = fixture_fleet()[0];
+  d.last_seen = kFleetNow - 90s;
   for (const char* q :
        {"last_seen_age>89s", "last_seen_age<2m", "last_seen_age<1h", "last_seen_age<1d",
         "last_seen_age<1w", "last_seen_age=90s", "last_seen_age>=90s", "last_seen_age<=90s",
         "last_seen_age>0s", "last_seen>1m"}) {
-    EXPECT_TRUE(InventoryQuery::parse(q).matches(d, kNow)) << q;
+    EXPECT_TRUE(InventoryQuery::parse(q).matches(d, kFleetNow)) << q;
   }
   for (const char* q :
        {"last_seen_age>90s", "last_seen_age<1m", "last_seen_age!=90s", "last_seen>2m"}) {
-    EXPECT_FALSE(InventoryQuery::parse(q).matches(d, kNow)) << q;
+    EXPECT_FALSE(InventoryQuery::parse(q).matches(d, kFleetNow)) << q;
   }
 }
 
 TEST(InventoryQuery, OddDatesParseOrFailCleanly) {
-  const auto d = fleet()[0];
+  const auto d = fixture_fleet()[0];
   for (const char* q : {"last_seen>0000-00-00", "last_seen>2026-02-30", "last_seen>9999-12-31",
                         "last_seen>-001-01-01", "last_seen>2026-1-1",
                         "last_seen>2026-11-01T25:00:00Z", "last_seen>2026-11-01T08:00:00",
                         "last_seen>99999999999999999999d", "last_seen_age>9999999999w"}) {
     try {
-      (void)InventoryQuery::parse(q).matches(d, kNow);
+      (void)InventoryQuery::parse(q).matches(d, kFleetNow);
     } catch (const QueryError& e) {
       EXPECT_GE(e.column(), 11u) << q;
     }
   }
   EXPECT_THROW((void)InventoryQuery::parse("last_seen>2026-02-30"), QueryError);
-  EXPECT_TRUE(InventoryQuery::parse("last_seen>2000-01-01").matches(d, kNow));
-  EXPECT_FALSE(InventoryQuery::parse("last_seen>2200-12-31").matches(d, kNow));
+  EXPECT_TRUE(InventoryQuery::parse("last_seen>2000-01-01").matches(d, kFleetNow));
+  EXPECT_FALSE(InventoryQuery::parse("last_seen>2200-12-31").matches(d, kFleetNow));
   // The clock cannot hold those years; they are refused rather than wrapped around.
   EXPECT_THROW((void)InventoryQuery::parse("last_seen>9999-12-31"), QueryError);
   EXPECT_THROW((void)InventoryQuery::parse("last_seen<1500-01-01"), QueryError);
   // Ages stay right at the ends of the clock's range.
   auto extreme = d;
   extreme.last_seen = TimePoint::min();
-  EXPECT_TRUE(InventoryQuery::parse("last_seen>7d").matches(extreme, kNow));
+  EXPECT_TRUE(InventoryQuery::parse("last_seen>7d").matches(extreme, kFleetNow));
   extreme.last_seen = TimePoint::max();
-  EXPECT_TRUE(InventoryQuery::parse("last_seen<1s").matches(extreme, kNow));
+  EXPECT_TRUE(InventoryQuery::parse("last_seen<1s").matches(extreme, kFleetNow));
 }
 
 // ---- Malformed inventories
 
 TEST(InventoryQueryRobustness, MalformedInventoriesNeverMatchTheBrokenParts) {
-  const auto broken = device("D-5", "lab", false, std::nullopt, load("broken.json"));
-  const auto empty = device("D-6", "lab", false, std::nullopt, json());
-  const auto wrong_root = device("D-7", "lab", false, std::nullopt, json::array({1, 2, 3}));
+  const auto broken = fleet_device("D-5", "lab", false, std::nullopt, fleet_fixture("broken.json"));
+  const auto empty = fleet_device("D-6", "lab", false, std::nullopt, json());
+  const auto wrong_root = fleet_device("D-7", "lab", false, std::nullopt, json::array({1, 2, 3}));
   for (const auto& c : kCases) {
     const auto q = InventoryQuery::parse(c.query);
-    EXPECT_NO_THROW((void)q.matches(broken, kNow)) << c.query;
-    EXPECT_NO_THROW((void)q.matches(empty, kNow)) << c.query;
-    EXPECT_NO_THROW((void)q.matches(wrong_root, kNow)) << c.query;
+    EXPECT_NO_THROW((void)q.matches(broken, kFleetNow)) << c.query;
+    EXPECT_NO_THROW((void)q.matches(empty, kFleetNow)) << c.query;
+    EXPECT_NO_THROW((void)q.matches(wrong_root, kFleetNow)) << c.query;
   }
   const std::vector<FleetDevice> devices = {broken, empty, wrong_root};
   // Wrong types read as missing: none of these match, whatever the operator.
@@ -375,7 +341,7 @@ TEST(InventoryQueryVersion, DebianOrder) {
 }
 
 TEST(InventoryQueryVersion, EdgeCasesThroughTheLanguage) {
-  auto d = fleet()[0];
+  auto d = fixture_fleet()[0];
   const auto with_version = [&](const char* version) {
     d.inventory["software"]["packages"] = json::array({{{"name", "pkg"}, {"version", version}}});
     return d;
@@ -401,7 +367,8 @@ TEST(InventoryQueryVersion, EdgeCasesThroughTheLanguage) {
       {"3.0.14-1~deb12u1", "software.version<3.0.14-1", true},
   };
   for (const auto& c : cases) {
-    EXPECT_EQ(InventoryQuery::parse(c.query).matches(with_version(c.installed), kNow), c.expected)
+    EXPECT_EQ(InventoryQuery::parse(c.query).matches(with_version(c.installed), kFleetNow),
+              c.expected)
         << c.installed << " / " << c.query;
   }
 }
@@ -524,7 +491,7 @@ TEST(InventoryQueryErrors, Limits) {
   std::string chain = "cpu.cores=0";
   for (int i = 1; i < 64; ++i) chain += " or cpu.cores=" + std::to_string(i);
   const auto q = InventoryQuery::parse(chain);
-  EXPECT_TRUE(q.matches(fleet()[0], kNow));  // 4 cores
+  EXPECT_TRUE(q.matches(fixture_fleet()[0], kFleetNow));  // 4 cores
   EXPECT_EQ(error_column(chain + " or cpu.cores=64"), chain.size() + 5);
   try {
     (void)InventoryQuery::parse(chain + " or cpu.cores=64");
@@ -577,11 +544,11 @@ TEST(InventoryQueryDescribe, Normalises) {
 }
 
 TEST(InventoryQuery, KeywordsAreValuesAfterAnOperator) {
-  auto d = fleet()[0];
+  auto d = fixture_fleet()[0];
   d.group = "and";
-  EXPECT_TRUE(InventoryQuery::parse("group=and").matches(d, kNow));
-  EXPECT_TRUE(InventoryQuery::parse("group=and and online=true").matches(d, kNow));
-  EXPECT_TRUE(InventoryQuery::parse("group=\"AND\"").matches(d, kNow));
+  EXPECT_TRUE(InventoryQuery::parse("group=and").matches(d, kFleetNow));
+  EXPECT_TRUE(InventoryQuery::parse("group=and and online=true").matches(d, kFleetNow));
+  EXPECT_TRUE(InventoryQuery::parse("group=\"AND\"").matches(d, kFleetNow));
 }
 
 TEST(InventoryQuery, FieldListCoversTheExamples) {
@@ -710,9 +677,9 @@ TEST(InventoryQueryRobustness, RandomInputOnlyEverThrowsQueryError) {
                                            "\t",
                                            "\n",
                                            "\xe2\x82"};
-  auto devices = fleet();
-  devices.push_back(device("D-5", "lab", false, std::nullopt, load("broken.json")));
-  devices.push_back(device("D-6", "lab", false, std::nullopt, json()));
+  auto devices = fixture_fleet();
+  devices.push_back(fleet_device("D-5", "lab", false, std::nullopt, fleet_fixture("broken.json")));
+  devices.push_back(fleet_device("D-6", "lab", false, std::nullopt, json()));
   const std::vector<std::string> comparisons = {"software.name=openssl",
                                                 "software.version<3.0.14",
                                                 "storage.free_pct<10",
@@ -765,7 +732,8 @@ TEST(InventoryQueryRobustness, RandomInputOnlyEverThrowsQueryError) {
       const std::string described = q.describe();
       const auto again = InventoryQuery::parse(described);
       EXPECT_EQ(again.describe(), described) << input;
-      for (const auto& d : devices) EXPECT_EQ(q.matches(d, kNow), again.matches(d, kNow)) << input;
+      for (const auto& d : devices)
+        EXPECT_EQ(q.matches(d, kFleetNow), again.matches(d, kFleetNow)) << input;
     } catch (const QueryError& e) {
       EXPECT_GE(e.column(), 1u) << input;
       EXPECT_LE(e.column(), input.size() + 1) << input;
