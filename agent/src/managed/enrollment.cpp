@@ -1,4 +1,5 @@
 #include "tether/agent/managed/enrollment.hpp"
+#include "tether/agent/host_name.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -40,12 +41,6 @@ std::string to_pem(Write write) {
   char* data = nullptr;
   const long size = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<std::size_t>(size));
-}
-
-std::string host_name() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "unknown";
-  return name;
 }
 
 // The relay's answer to a refused enrollment, in its own words when it gave some.

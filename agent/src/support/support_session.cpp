@@ -1,4 +1,5 @@
 #include "tether/agent/support_session.hpp"
+#include "tether/agent/host_name.hpp"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -59,12 +60,6 @@ std::string os_description() {
 // terminal, where they could hide or fake part of the consent prompt.
 std::string printable(std::string text) {
   return SessionHost::printable(std::move(text));
-}
-
-std::string host_name() {
-  char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
-  return name;
 }
 
 SessionHostOptions host_options(const SupportOptions& options, std::ostream& out) {
