@@ -89,18 +89,6 @@ class Enroll : public RelayFixture {
     return run(enroll_argv(token, state, std::move(extra)));
   }
 
-  /// Runs `sql` on the relay's database (a second connection, as another relay would).
-  void sql(const std::string& statement) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((data_ / "tether.db").c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-        << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-  }
-
   std::int64_t count_devices() {
     sqlite3* db = nullptr;
     EXPECT_EQ(sqlite3_open_v2((data_ / "tether.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),

@@ -243,17 +243,6 @@ class ManagedAgent : public RelayFixture {
     return seen;
   }
 
-  void sql(const std::string& statement) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((data_ / "tether.db").c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-        << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-  }
-
   /// Connects to the managed endpoint with `certificate_pem`/`key_pem` (none when empty),
   /// sends a managed hello claiming `device`, and returns the relay's answer.
   Answer raw_hello(const std::string& device, const std::string& certificate_pem = {},

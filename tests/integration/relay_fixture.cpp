@@ -1,5 +1,6 @@
 #include "relay_fixture.hpp"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -58,6 +59,17 @@ void RelayFixture::stop_relay() {
   EXPECT_TRUE(status.has_value()) << "relay did not stop within 10 s of SIGTERM";
   if (status) EXPECT_EQ(*status, 0) << relay_->err();
   relay_.reset();
+}
+
+void RelayFixture::sql(const std::string& statement) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((data_ / "tether.db").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
 }
 
 RunResult RelayFixture::console(std::vector<std::string> args, std::chrono::milliseconds timeout) {

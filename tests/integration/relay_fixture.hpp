@@ -32,6 +32,10 @@ class RelayFixture : public ::testing::Test {
   /// `tether ARGS… --json`, asserting success; returns the parsed output.
   nlohmann::json console_json(std::vector<std::string> args);
 
+  /// Runs `statement` on the relay's SQLite file (a second connection, as another relay or an
+  /// administrator would), expecting success.
+  void sql(const std::string& statement);
+
   /// Starts `tether-agent support` against this relay and waits for its support code.
   std::unique_ptr<Process> start_agent(const std::string& consent, std::string& code,
                                        std::vector<std::string> extra_args = {});
