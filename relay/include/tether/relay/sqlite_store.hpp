@@ -83,8 +83,6 @@ class SqliteStore final : public Store {
   std::optional<Device> enroll_device(std::string_view token_hash, const Device& fields) override;
   Device create_device(const Device& fields) override;
   std::optional<Device> find_device(std::int64_t id) override;
-  std::optional<Device> find_device_by_fingerprint(std::string_view fingerprint) override;
-  bool set_device_last_seen(std::int64_t id, TimePoint at) override;
   void set_devices_last_seen(const std::map<std::int64_t, TimePoint>& seen) override;
   std::vector<Device> list_devices() override;
   bool update_device_certificate(std::int64_t id, std::string_view fingerprint,
@@ -96,7 +94,6 @@ class SqliteStore final : public Store {
                                 std::string_view serial, TimePoint not_after,
                                 std::string_view previous) override;
   void forget_previous_certificate(std::int64_t id) override;
-  std::optional<Device> find_device_by_previous_fingerprint(std::string_view fingerprint) override;
   std::optional<DeviceInventory> device_inventory(std::int64_t device_id,
                                                   bool content = true) override;
   std::vector<DeviceInventory> all_inventories() override;

@@ -336,12 +336,8 @@ class Store {
   /// Stores every field of `fields` but id; returns the device with its new id.
   virtual Device create_device(const Device& fields) = 0;
   virtual std::optional<Device> find_device(std::int64_t id) = 0;
-  /// The device whose current certificate has this fingerprint (hex SHA-256 of its DER).
-  virtual std::optional<Device> find_device_by_fingerprint(std::string_view fingerprint) = 0;
-  /// Sets last_seen_at (written when a managed agent connects and disconnects). False when
-  /// there is no such device.
-  virtual bool set_device_last_seen(std::int64_t id, TimePoint at) = 0;
-  /// set_device_last_seen for many devices in one transaction; unknown ids are skipped.
+  /// Sets last_seen_at (when a managed agent connected or disconnected) of many devices in
+  /// one transaction; unknown ids are skipped.
   virtual void set_devices_last_seen(const std::map<std::int64_t, TimePoint>& seen) = 0;
   /// By id.
   virtual std::vector<Device> list_devices() = 0;
@@ -364,9 +360,6 @@ class Store {
                                         std::string_view previous) = 0;
   /// The device connected with its current certificate: forget the previous one.
   virtual void forget_previous_certificate(std::int64_t id) = 0;
-  /// The device whose previous (pre-renewal) certificate has this fingerprint.
-  virtual std::optional<Device> find_device_by_previous_fingerprint(
-      std::string_view fingerprint) = 0;
 
   // Inventories.
   /// With `content` false the sections hold only their hash and time (content null): what a

@@ -1055,21 +1055,6 @@ std::optional<Device> SqliteStore::find_device(std::int64_t id) {
   return one(s, read_device);
 }
 
-std::optional<Device> SqliteStore::find_device_by_fingerprint(std::string_view fingerprint) {
-  if (fingerprint.empty()) return std::nullopt;
-  Statement s(
-      db_,
-      sql("SELECT ", kDeviceColumns, " FROM devices WHERE certificate_fingerprint = ?").c_str());
-  s.bind(1, fingerprint);
-  return one(s, read_device);
-}
-
-bool SqliteStore::set_device_last_seen(std::int64_t id, TimePoint at) {
-  Statement s(db_, "UPDATE devices SET last_seen_at = ? WHERE id = ?");
-  s.bind(1, at).bind(2, id).run();
-  return sqlite3_changes(db_) == 1;
-}
-
 void SqliteStore::set_devices_last_seen(const std::map<std::int64_t, TimePoint>& seen) {
   Transaction tx(db_);
   Statement s(db_, "UPDATE devices SET last_seen_at = ? WHERE id = ?");
@@ -1137,15 +1122,6 @@ void SqliteStore::forget_previous_certificate(std::int64_t id) {
               "UPDATE devices SET previous_fingerprint = '' WHERE id = ? AND "
               "previous_fingerprint != ''");
   s.bind(1, id).run();
-}
-
-std::optional<Device> SqliteStore::find_device_by_previous_fingerprint(
-    std::string_view fingerprint) {
-  if (fingerprint.empty()) return std::nullopt;
-  Statement s(
-      db_, sql("SELECT ", kDeviceColumns, " FROM devices WHERE previous_fingerprint = ?").c_str());
-  s.bind(1, fingerprint);
-  return one(s, read_device);
 }
 
 std::optional<DeviceInventory> SqliteStore::device_inventory(std::int64_t device_id, bool content) {
